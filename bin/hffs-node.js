@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// Entry point. libp2p 3 and node:sqlite need Node >= 22; when an older system Node starts us,
+// re-run this same script under the Node 22 binary that the `node` package installed.
+import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+
+const major = Number(process.versions.node.split('.')[0])
+if (major < 22) {
+  const require = createRequire(import.meta.url)
+  let node22
+  try {
+    node22 = join(dirname(require.resolve('node/package.json')), 'bin', 'node')
+  } catch {
+    console.error(`hffs-node: needs Node >= 22 (this is ${process.version}); run npm install first`)
+    process.exit(1)
+  }
+  const r = spawnSync(node22, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  })
+  process.exit(r.status ?? 1)
+} else {
+  const { main } = await import('../src/cli/main.ts')
+  await main(process.argv.slice(2))
+}
