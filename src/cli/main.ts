@@ -1,3 +1,25 @@
+import yargs, { type Argv } from 'yargs'
+import { modelCommand } from './commands/model.ts'
+import { formatError, UsageError } from './errors.ts'
+
+/** Runs the CLI; sets process.exitCode rather than exiting so that pending output is flushed. */
 export async function main(argv: string[]): Promise<void> {
-  console.log('hffs-node', argv.join(' '))
+  const parser: Argv = yargs(argv)
+    .scriptName('hffs-node')
+    .usage('$0 <command>\n\nShare the Hugging Face Hub cache between machines.')
+    .command(modelCommand)
+    .demandCommand(1, 'name a command; see hffs-node --help')
+    .strict()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg)
+    })
+  try {
+    await parser.parseAsync()
+  } catch (err) {
+    console.error(`hffs-node: ${formatError(err)}`)
+    process.exitCode = err instanceof UsageError ? 2 : 1
+  }
 }

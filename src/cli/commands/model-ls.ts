@@ -1,0 +1,153 @@
+import type { CommandModule } from 'yargs'
+import { indexPath, resolveNodeHome } from '../../node/home.ts'
+import { listModels, type ListModelsResult } from '../../node/list-models.ts'
+import { resolveHubCacheDir, validateRepoId, validateRepoFilePath } from '../../store/hf-cache/index.ts'
+import { ShardIndex } from '../../store/index-db/shard-index.ts'
+import { EntryNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
+import { createProgressBar, formatBytes } from '../progress.ts'
+import { UsageError } from '../errors.ts'
+import { asRepoType, jsonOption, repoTypeOption } from './shared-options.ts'
+
+interface LsArgs {
+  'repo-id'?: string
+  'repo-type'?: string
+  file?: string
+  revision?: string
+  json: boolean
+}
+
+export const modelLsCommand: CommandModule<object, LsArgs> = {
+  command: 'ls',
+  describe: 'List cached repos, the files of one repo, or the path of one file (no daemon needed)',
+  builder: (y) =>
+    y
+      .option('repo-id', { type: 'string', describe: 'List the files of every cached revision of this repo' })
+      .option('repo-type', repoTypeOption)
+      .option('file', { type: 'string', describe: 'Print the absolute path of this file (needs --repo-id)' })
+      .option('revision', {
+        type: 'string',
+        describe: 'With --file: a branch, tag or commit (default: main)',
+      })
+      .option('json', jsonOption) as never,
+  handler: async (args) => {
+    if (args.file !== undefined && args['repo-id'] === undefined)
+      throw new UsageError('--file needs --repo-id')
+    const cacheDir = resolveHubCacheDir()
+    const repo =
+      args['repo-id'] === undefined
+        ? undefined
+        : { type: asRepoType(args['repo-type']), id: validateRepoId(args['repo-id']) }
+    let index: ShardIndex | undefined
+    const bar = createProgressBar({ title: 'indexing', quiet: !args.json })
+    try {
+      if (args.json) index = ShardIndex.open(indexPath(resolveNodeHome()))
+      const listing = await listModels({
+        cacheDir,
+        repo,
+        index,
+        onIndexProgress: (p) =>
+          bar.update(p.bytesHashed, p.bytesToHash, `${p.filesDone}/${p.filesTotal} files`),
+      })
+      bar.done()
+      for (const w of [...listing.scan.warnings, ...listing.indexWarnings]) console.error(`warning: ${w}`)
+      if (args.file !== undefined) printFilePath(listing, args.file, args.revision ?? 'main', args.json)
+      else if (repo !== undefined) printRepoFiles(listing, args.json)
+      else printRepos(listing, args.json)
+    } finally {
+      index?.close()
+    }
+  },
+}
+
+function printRepos(listing: ListModelsResult, json: boolean): void {
+  if (json) {
+    console.log(
+      JSON.stringify(
+        listing.repos.map((r) => repoJson(listing, r)),
+        null,
+        2,
+      ),
+    )
+    return
+  }
+  if (listing.repos.length === 0) {
+    console.log(`no repos in ${listing.scan.cacheDir}`)
+    return
+  }
+  const rows = listing.repos.map((r) => [
+    r.type,
+    r.id,
+    formatBytes(r.size),
+    String(r.nbFiles),
+    Object.keys(r.refs).sort().join(', '),
+  ])
+  printColumns(['TYPE', 'REPO ID', 'SIZE', 'FILES', 'REFS'], rows)
+}
+
+function printRepoFiles(listing: ListModelsResult, json: boolean): void {
+  const repo = listing.repos[0]
+  if (json) {
+    console.log(JSON.stringify(repoJson(listing, repo), null, 2))
+    return
+  }
+  const rows = repo.revisions.flatMap((rev) =>
+    rev.files.map((f) => [rev.commit.slice(0, 8), rev.refs.join(', '), f.path, formatBytes(f.size)]),
+  )
+  printColumns(['REVISION', 'REFS', 'FILE', 'SIZE'], rows)
+}
+
+function printFilePath(listing: ListModelsResult, file: string, revision: string, json: boolean): void {
+  const repo = listing.repos[0]
+  const path = validateRepoFilePath(file)
+  const commit = /^[0-9a-f]{40}$/.test(revision) ? revision : repo.refs[revision]
+  const rev = repo.revisions.find((r) => r.commit === commit)
+  if (rev === undefined)
+    throw new RevisionNotFoundError(`${repo.id}: revision "${revision}" is not in the cache`)
+  const f = rev.files.find((x) => x.path === path)
+  if (f === undefined) throw new EntryNotFoundError(`${repo.id}@${revision}: no file "${path}" in the cache`)
+  if (json) console.log(JSON.stringify(fileJson(listing, f), null, 2))
+  else console.log(f.filePath)
+}
+
+function repoJson(listing: ListModelsResult, r: ListModelsResult['repos'][number]): object {
+  return {
+    type: r.type,
+    id: r.id,
+    path: r.path,
+    size: r.size,
+    files: r.nbFiles,
+    refs: r.refs,
+    lastAccessed: r.lastAccessed.toISOString(),
+    lastModified: r.lastModified.toISOString(),
+    revisions: r.revisions.map((rev) => ({
+      commit: rev.commit,
+      refs: rev.refs,
+      size: rev.size,
+      files: rev.files.map((f) => fileJson(listing, f)),
+    })),
+  }
+}
+
+function fileJson(
+  listing: ListModelsResult,
+  f: ListModelsResult['repos'][number]['revisions'][number]['files'][number],
+): object {
+  return {
+    path: f.path,
+    size: f.size,
+    etag: f.etag,
+    xetHash: f.etag === null ? null : (listing.xetHashes.get(f.etag) ?? null),
+    filePath: f.filePath,
+  }
+}
+
+function printColumns(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
+  console.log(line(header))
+  for (const r of rows) console.log(line(r))
+}

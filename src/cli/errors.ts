@@ -1,0 +1,31 @@
+/** Names of errors that are the user's to fix: printed as one line, no stack. */
+const EXPECTED = new Set([
+  'CacheNotFoundError',
+  'RepoNotFoundError',
+  'RevisionNotFoundError',
+  'EntryNotFoundError',
+  'UnsafePathError',
+  'InvalidRepoIdError',
+  'ConfigError',
+  'UsageError',
+  'GatedRepoError',
+  'OfflineError',
+  'HubUnreachableError',
+  'DiskFullError',
+])
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** One line for the terminal; a stack only for bugs, and only with HFFS_DEBUG=1. */
+export function formatError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  if (EXPECTED.has(err.name)) return err.message
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'EACCES' || code === 'EPERM')
+    return `permission denied: ${(err as NodeJS.ErrnoException).path ?? err.message}`
+  if (code === 'ENOSPC') return `disk full: ${err.message}`
+  if (process.env.HFFS_DEBUG === '1' && err.stack !== undefined) return err.stack
+  return `${err.message} (${err.name}; set HFFS_DEBUG=1 for details)`
+}

@@ -1,0 +1,36 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Where this node keeps its own state: `HFFS_HOME`, else `$XDG_CACHE_HOME/hffs-node`, else `~/.cache/hffs-node`. */
+export function resolveNodeHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HFFS_HOME !== undefined && env.HFFS_HOME !== '') return env.HFFS_HOME
+  const cacheRoot =
+    env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== ''
+      ? env.XDG_CACHE_HOME
+      : join(homedir(), '.cache')
+  return join(cacheRoot, 'hffs-node')
+}
+
+export function indexPath(home: string): string {
+  return join(home, 'index.sqlite')
+}
+
+export function chunkCacheDir(home: string): string {
+  return join(home, 'chunks')
+}
+
+/** The chunk cache size limit: `HFFS_CHUNK_CACHE_BYTES` (0 disables), else hf_xet's 10 GB default. */
+export function chunkCacheLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.HFFS_CHUNK_CACHE_BYTES
+  if (raw === undefined || raw === '') return DEFAULT_CHUNK_CACHE_BYTES
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new ConfigError(`HFFS_CHUNK_CACHE_BYTES must be a whole number of bytes, got "${raw}"`)
+  }
+  return n
+}

@@ -1,0 +1,217 @@
+import { open, rm } from 'node:fs/promises'
+import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
+import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
+import { fileHash, hashToHex, type ChunkInfo, type XetChunker } from '../../store/xet/index.ts'
+import {
+  contiguousPrefix,
+  dropProgress,
+  loadProgress,
+  partRange,
+  planParts,
+  progressPath,
+  saveProgress,
+} from './download-progress.ts'
+import { fetchRange } from './fetch-range.ts'
+import type { RemoteFile } from './fetch-snapshot.ts'
+import type { HubConfig } from './hub-config.ts'
+import { HubHttpError, IntegrityError } from './hub-errors.ts'
+import { hubRequest, type FetchLike } from './hub-request.ts'
+import { resolvePath } from './hub-urls.ts'
+
+/** Defaults: 16 MiB ranges, 8 in flight, read back for chunking 8 MiB at a time. */
+export const DEFAULT_PART_SIZE = 16 * 1024 * 1024
+export const DEFAULT_CONNECTIONS = 8
+const READ_SIZE = 8 * 1024 * 1024
+const SAVE_EVERY_MS = 500
+
+export interface DownloadBlobParams {
+  config: HubConfig
+  repo: RepoRef
+  commit: string
+  file: RemoteFile
+  cacheDir: string
+  /** The node's home, where resumable progress is kept. */
+  home: string
+  chunker: XetChunker
+  connections?: number
+  partSize?: number
+  fetch?: FetchLike
+  signal?: AbortSignal
+  /** Bytes that arrived from the network (not counting what a resume found on disk). */
+  onBytes?: (bytes: number) => void
+}
+
+export interface DownloadedBlob {
+  chunks: ChunkInfo[]
+  xetHash: Uint8Array
+  /** Bytes fetched over the network in this call. */
+  bytesFetched: number
+}
+
+/**
+ * Downloads one blob into `blobs/<etag>.incomplete` with parallel Range requests, chunks and hashes it in
+ * order as the bytes arrive, checks the etag (and xetHash when known), then renames it into `blobs/<etag>`.
+ * Progress is saved as it goes, so a killed process resumes where it stopped. A blob that fails its
+ * hashes is deleted and reported; nothing unverified becomes visible.
+ */
+export async function downloadBlob(params: DownloadBlobParams): Promise<DownloadedBlob> {
+  const { config, repo, file, cacheDir, chunker, signal } = params
+  const kind = etagKind(file.etag)
+  if (kind === null) throw new HubHttpError(`${file.path}: the Hub gave an invalid etag "${file.etag}"`, 502)
+  const what = `${repo.id}/${file.path}`
+  const incomplete = incompleteBlobPath(cacheDir, repo, file.etag)
+  const progressFile = progressPath(params.home, file.etag)
+  let progress = await loadProgress(progressFile, file.etag, file.size)
+  const fh = await open(incomplete, progress === null ? 'w+' : 'r+').catch(async () => {
+    progress = null
+    return open(incomplete, 'w+')
+  })
+  let bytesFetched = 0
+  try {
+    progress ??= planParts(file.etag, file.size, params.partSize ?? DEFAULT_PART_SIZE)
+    const plan = progress
+    await saveProgress(progressFile, plan)
+    const url = file.size === 0 ? '' : await locate(params, what)
+
+    let wake: () => void = () => {}
+    let lastSave = Date.now()
+    const saving = { chain: Promise.resolve() }
+    const onWritten = (i: number, n: number): void => {
+      plan.written[i] += n
+      bytesFetched += n
+      params.onBytes?.(n)
+      wake()
+      if (Date.now() - lastSave > SAVE_EVERY_MS) {
+        lastSave = Date.now()
+        saving.chain = saving.chain.then(() => saveProgress(progressFile, plan))
+      }
+    }
+    const abort = new AbortController()
+    const fetchSignal = signal === undefined ? abort.signal : AbortSignal.any([signal, abort.signal])
+    const todo = plan.written.map((_, i) => i).filter((i) => plan.written[i] < partSize(plan, i))
+    let fetchError: unknown = null
+    let fetchDone = false
+    const fetching = runPool(todo, params.connections ?? DEFAULT_CONNECTIONS, async (i) => {
+      const { start, end } = partRange(plan, i)
+      await fetchRange({
+        config,
+        url,
+        start,
+        end,
+        written: plan.written[i],
+        file: fh,
+        what,
+        fetch: params.fetch,
+        signal: fetchSignal,
+        onWritten: (n) => onWritten(i, n),
+      })
+    }).then(
+      () => {
+        fetchDone = true
+        wake()
+      },
+      (err: unknown) => {
+        fetchError = err
+        wake()
+      },
+    )
+
+    // Chunk and hash the contiguous prefix as it grows, reading it back from the page cache.
+    const hasher = createEtagHasher(kind, file.size)
+    const chunks: ChunkInfo[] = []
+    const buf = new Uint8Array(Math.min(READ_SIZE, Math.max(file.size, 1)))
+    chunker.reset()
+    let cursor = 0
+    try {
+      while (cursor < file.size) {
+        const prefix = contiguousPrefix(plan)
+        if (prefix === cursor) {
+          if (fetchError !== null) throw fetchError
+          if (fetchDone) throw new HubHttpError(`${what}: the ranges ended before the file did`, 502)
+          await new Promise<void>((resolve) => {
+            wake = resolve
+            if (contiguousPrefix(plan) > cursor || fetchError !== null || fetchDone) resolve()
+          })
+          continue
+        }
+        const n = Math.min(prefix - cursor, buf.byteLength)
+        const { bytesRead } = await fh.read(buf, 0, n, cursor)
+        const data = buf.subarray(0, bytesRead)
+        hasher.update(data)
+        for (const c of await chunker.push(data, signal)) chunks.push(c)
+        cursor += bytesRead
+      }
+      await fetching
+      if (fetchError !== null) throw fetchError
+    } catch (err) {
+      abort.abort(err)
+      await fetching
+      throw err
+    } finally {
+      await saving.chain.catch(() => {})
+    }
+    for (const c of await chunker.finish(signal)) chunks.push(c)
+
+    const xetHash = fileHash(chunks)
+    const digest = hasher.digestHex()
+    if (digest !== file.etag || (file.xetHash !== null && hashToHex(xetHash) !== file.xetHash)) {
+      await fh.close().catch(() => {})
+      await rm(incomplete, { force: true })
+      await dropProgress(progressFile)
+      const which =
+        digest !== file.etag ? `hashes to ${digest}, not its etag ${file.etag}` : 'fails its xetHash'
+      throw new IntegrityError(`${what}: the downloaded file ${which}; deleted it`)
+    }
+    await fh.sync()
+    await fh.close()
+    await commitBlob(cacheDir, repo, file.etag, incomplete)
+    await dropProgress(progressFile)
+    return { chunks, xetHash, bytesFetched }
+  } finally {
+    await fh.close().catch(() => {})
+  }
+}
+
+function partSize(plan: { size: number; partSize: number }, i: number): number {
+  const { start, end } = partRange(plan as Parameters<typeof partRange>[0], i)
+  return end - start
+}
+
+/** The URL the bytes come from: the Hub's redirect target for LFS files (a CDN), the resolve URL otherwise. */
+async function locate(params: DownloadBlobParams, what: string): Promise<string> {
+  let url = `${params.config.endpoint}${resolvePath(params.repo, params.commit, params.file.path)}`
+  for (let hop = 0; hop < 5; hop++) {
+    const res = await hubRequest({
+      config: params.config,
+      url,
+      method: 'HEAD',
+      headers: { 'accept-encoding': 'identity' },
+      redirect: 'manual',
+      what,
+      fetch: params.fetch,
+      signal: params.signal,
+    })
+    const location = res.headers.get('location')
+    if (res.status < 300 || res.status >= 400 || location === null) return url
+    url = new URL(location, url).toString()
+  }
+  throw new HubHttpError(`${what}: too many redirects`, 502)
+}
+
+/** Runs `task` over `items` with at most `limit` at once; the first failure rejects (others finish). */
+async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed: unknown = null
+  const lane = async (): Promise<void> => {
+    while (next < items.length && failed === null) {
+      const item = items[next++]
+      try {
+        await task(item)
+      } catch (err) {
+        failed ??= err
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+  if (failed !== null) throw failed
+}

@@ -1,0 +1,271 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { ChunkRef } from '../xet/index.ts'
+import { decodeManifest, encodeManifest } from './manifest-codec.ts'
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts'
+
+export type BlobKind = 'sha256' | 'gitsha1'
+
+export interface BlobRecord {
+  etag: string
+  kind: BlobKind
+  size: number
+  xetHash: Uint8Array | null
+}
+
+export interface BlobFileRecord {
+  path: string
+  etag: string
+  repoType: string
+  repoId: string
+  size: number
+  mtimeMs: number
+  status: 'ok' | 'corrupt'
+  error: string | null
+}
+
+export interface ChunkLocation {
+  etag: string
+  offset: number
+  length: number
+}
+
+export interface SnapshotFileRecord {
+  path: string
+  etag: string
+  size: number
+}
+
+interface Row {
+  [key: string]: unknown
+}
+
+/**
+ * The node's embedded index (node:sqlite, WAL): blobs, their manifests, where every chunk's bytes are,
+ * snapshots and refs. Derived from the HF cache; safe to delete.
+ */
+export class ShardIndex {
+  readonly path: string
+  private readonly db: DatabaseSync
+  private readonly stmts: Map<string, StatementSync> = new Map()
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path
+    this.db = db
+  }
+
+  /** Opens (creating if needed) the index at `path`; ':memory:' for tests. */
+  static open(path: string): ShardIndex {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const db = new DatabaseSync(path)
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;')
+    db.exec(SCHEMA_SQL)
+    const index = new ShardIndex(path, db)
+    const version = index.getMeta('schema_version')
+    if (version === null) index.setMeta('schema_version', String(SCHEMA_VERSION))
+    else if (Number(version) !== SCHEMA_VERSION) {
+      // Derived data: an index from another version is rebuilt rather than migrated.
+      db.exec(
+        'DELETE FROM blobs; DELETE FROM blob_files; DELETE FROM chunk_locations; DELETE FROM snapshot_files; DELETE FROM refs;',
+      )
+      index.setMeta('schema_version', String(SCHEMA_VERSION))
+    }
+    return index
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.stmts.get(sql)
+    if (s === undefined) {
+      s = this.db.prepare(sql)
+      this.stmts.set(sql, s)
+    }
+    return s
+  }
+
+  /** Runs `fn` in one transaction: all of it lands or none of it. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = fn()
+      this.db.exec('COMMIT')
+      return result
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  getMeta(key: string): string | null {
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined
+    return row === undefined ? null : String(row.value)
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ).run(key, value)
+  }
+
+  getBlob(etag: string): BlobRecord | null {
+    const row = this.stmt('SELECT etag, kind, size, xet_hash FROM blobs WHERE etag = ?').get(etag) as
+      Row | undefined
+    if (row === undefined) return null
+    return {
+      etag: String(row.etag),
+      kind: row.kind as BlobKind,
+      size: Number(row.size),
+      xetHash: (row.xet_hash as Uint8Array | null) ?? null,
+    }
+  }
+
+  getManifest(etag: string): ChunkRef[] | null {
+    const row = this.stmt('SELECT manifest FROM blobs WHERE etag = ?').get(etag) as Row | undefined
+    if (row === undefined || row.manifest === null) return null
+    return decodeManifest(row.manifest as Uint8Array)
+  }
+
+  /** Records a verified blob with its manifest and the location of each of its chunks. */
+  putVerifiedBlob(blob: BlobRecord, manifest: readonly ChunkRef[]): void {
+    this.transaction(() => {
+      this.stmt(
+        `INSERT INTO blobs (etag, kind, size, xet_hash, manifest) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(etag) DO UPDATE SET kind = excluded.kind, size = excluded.size,
+           xet_hash = excluded.xet_hash, manifest = excluded.manifest`,
+      ).run(blob.etag, blob.kind, blob.size, blob.xetHash, encodeManifest(manifest))
+      const insert = this.stmt(
+        'INSERT OR IGNORE INTO chunk_locations (hash, etag, offset, length) VALUES (?, ?, ?, ?)',
+      )
+      let offset = 0
+      for (const chunk of manifest) {
+        insert.run(chunk.hash, blob.etag, offset, chunk.length)
+        offset += chunk.length
+      }
+    })
+  }
+
+  getBlobFile(path: string): BlobFileRecord | null {
+    const row = this.stmt('SELECT * FROM blob_files WHERE path = ?').get(path) as Row | undefined
+    return row === undefined ? null : toBlobFile(row)
+  }
+
+  putBlobFile(file: BlobFileRecord): void {
+    this.stmt(
+      `INSERT INTO blob_files (path, etag, repo_type, repo_id, size, mtime_ms, status, error, indexed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, repo_type = excluded.repo_type,
+         repo_id = excluded.repo_id, size = excluded.size, mtime_ms = excluded.mtime_ms,
+         status = excluded.status, error = excluded.error, indexed_at = excluded.indexed_at`,
+    ).run(
+      file.path,
+      file.etag,
+      file.repoType,
+      file.repoId,
+      file.size,
+      Math.trunc(file.mtimeMs),
+      file.status,
+      file.error,
+      Date.now(),
+    )
+  }
+
+  /** Every recorded blob file path, to find the ones that left the disk. */
+  allBlobFilePaths(): string[] {
+    return (this.stmt('SELECT path FROM blob_files').all() as Row[]).map((r) => String(r.path))
+  }
+
+  /** Forgets a blob file; when no verified file of that etag remains, its chunk locations go too. */
+  removeBlobFile(path: string): void {
+    this.transaction(() => {
+      const row = this.stmt('SELECT etag FROM blob_files WHERE path = ?').get(path) as Row | undefined
+      if (row === undefined) return
+      this.stmt('DELETE FROM blob_files WHERE path = ?').run(path)
+      if (this.verifiedFilesOf(String(row.etag)).length === 0) {
+        this.stmt('DELETE FROM chunk_locations WHERE etag = ?').run(String(row.etag))
+      }
+    })
+  }
+
+  /** Verified files holding this blob, most recently indexed first. */
+  verifiedFilesOf(etag: string): BlobFileRecord[] {
+    const rows = this.stmt(
+      "SELECT * FROM blob_files WHERE etag = ? AND status = 'ok' ORDER BY indexed_at DESC",
+    ).all(etag) as Row[]
+    return rows.map(toBlobFile)
+  }
+
+  corruptFiles(): BlobFileRecord[] {
+    return (this.stmt("SELECT * FROM blob_files WHERE status = 'corrupt'").all() as Row[]).map(toBlobFile)
+  }
+
+  getChunkLocation(hash: Uint8Array): ChunkLocation | null {
+    const row = this.stmt('SELECT etag, offset, length FROM chunk_locations WHERE hash = ?').get(hash) as
+      Row | undefined
+    if (row === undefined) return null
+    return { etag: String(row.etag), offset: Number(row.offset), length: Number(row.length) }
+  }
+
+  /** Replaces the recorded listing of one snapshot. */
+  putSnapshot(repoType: string, repoId: string, commit: string, files: readonly SnapshotFileRecord[]): void {
+    this.transaction(() => {
+      this.stmt('DELETE FROM snapshot_files WHERE repo_type = ? AND repo_id = ? AND commit_sha = ?').run(
+        repoType,
+        repoId,
+        commit,
+      )
+      const insert = this.stmt(
+        'INSERT INTO snapshot_files (repo_type, repo_id, commit_sha, path, etag, size) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      for (const f of files) insert.run(repoType, repoId, commit, f.path, f.etag, f.size)
+    })
+  }
+
+  getSnapshot(repoType: string, repoId: string, commit: string): SnapshotFileRecord[] {
+    const rows = this.stmt(
+      'SELECT path, etag, size FROM snapshot_files WHERE repo_type = ? AND repo_id = ? AND commit_sha = ? ORDER BY path',
+    ).all(repoType, repoId, commit) as Row[]
+    return rows.map((r) => ({ path: String(r.path), etag: String(r.etag), size: Number(r.size) }))
+  }
+
+  putRef(repoType: string, repoId: string, name: string, commit: string): void {
+    this.stmt(
+      `INSERT INTO refs (repo_type, repo_id, name, commit_sha) VALUES (?, ?, ?, ?)
+       ON CONFLICT(repo_type, repo_id, name) DO UPDATE SET commit_sha = excluded.commit_sha`,
+    ).run(repoType, repoId, name, commit)
+  }
+
+  getRef(repoType: string, repoId: string, name: string): string | null {
+    const row = this.stmt('SELECT commit_sha FROM refs WHERE repo_type = ? AND repo_id = ? AND name = ?').get(
+      repoType,
+      repoId,
+      name,
+    ) as Row | undefined
+    return row === undefined ? null : String(row.commit_sha)
+  }
+
+  counts(): { blobs: number; blobFiles: number; chunks: number } {
+    const one = (sql: string): number => Number((this.stmt(sql).get() as Row).n)
+    return {
+      blobs: one('SELECT count(*) AS n FROM blobs WHERE manifest IS NOT NULL'),
+      blobFiles: one("SELECT count(*) AS n FROM blob_files WHERE status = 'ok'"),
+      chunks: one('SELECT count(*) AS n FROM chunk_locations'),
+    }
+  }
+}
+
+function toBlobFile(row: Row): BlobFileRecord {
+  return {
+    path: String(row.path),
+    etag: String(row.etag),
+    repoType: String(row.repo_type),
+    repoId: String(row.repo_id),
+    size: Number(row.size),
+    mtimeMs: Number(row.mtime_ms),
+    status: row.status as 'ok' | 'corrupt',
+    error: row.error === null ? null : String(row.error),
+  }
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { rm, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
+import { indexHubCache } from '../../../src/store/index-db/index-hub-cache.ts'
+import { readChunk } from '../../../src/store/read-chunk.ts'
+import { chunkBytes, fileHash, hashToHex, initXet, XetChunker } from '../../../src/store/xet/index.ts'
+import { randomCommit, writeFakeRepo } from '../../helpers/fake-cache.ts'
+import { useTmpDir } from '../../helpers/tmp-dir.ts'
+
+describe('indexHubCache', () => {
+  const tmp = useTmpDir()
+  let chunker: XetChunker
+
+  before(async () => {
+    await initXet()
+    chunker = await XetChunker.create({ workers: 1 })
+  })
+  after(async () => {
+    await chunker.close()
+  })
+
+  async function fixture(): Promise<{
+    cacheDir: string
+    index: ShardIndex
+    big: Uint8Array
+    etags: Map<string, string>
+  }> {
+    const cacheDir = join(tmp(), 'hub')
+    const big = randomBytes(3 * 1024 * 1024 + 17)
+    const etags = await writeFakeRepo(cacheDir, 'models--org--m', randomCommit(), [
+      { path: 'model.safetensors', data: big, lfs: true },
+      { path: 'config.json', data: Buffer.from('{"a": 1}'), lfs: false },
+      { path: 'empty.txt', data: new Uint8Array(0), lfs: false },
+      { path: 'sub dir/ünï cødé.txt', data: Buffer.from('unicode names work'), lfs: false },
+    ])
+    return { cacheDir, index: ShardIndex.open(join(tmp(), 'home', 'index.sqlite')), big, etags }
+  }
+
+  it('chunks, hashes and verifies every blob, and serves each chunk from the blob file', async () => {
+    const { cacheDir, index, big, etags } = await fixture()
+    try {
+      const report = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(report.filesSeen, 4)
+      assert.equal(report.filesIndexed, 4)
+      assert.deepEqual(report.corrupt, [])
+      assert.equal(report.bytesHashed, big.byteLength + 8 + 18)
+
+      const etag = etags.get('model.safetensors') as string
+      const blob = index.getBlob(etag)
+      assert.equal(blob?.kind, 'sha256')
+      assert.equal(blob?.size, big.byteLength)
+      const expected = await chunkBytes(big)
+      assert.equal(hashToHex(blob?.xetHash as Uint8Array), hashToHex(fileHash(expected)))
+      const manifest = index.getManifest(etag) ?? []
+      assert.deepEqual(
+        manifest.map((c) => [hashToHex(c.hash), c.length]),
+        expected.map((c) => [hashToHex(c.hash), c.length]),
+      )
+      for (const c of expected) {
+        const bytes = await readChunk({ index, hash: c.hash })
+        assert.ok(bytes !== null)
+        assert.ok(Buffer.from(bytes).equals(big.subarray(c.offset, c.offset + c.length)))
+      }
+      assert.equal(index.getBlob(etags.get('config.json') as string)?.kind, 'gitsha1')
+      assert.equal(index.getBlob(etags.get('empty.txt') as string)?.size, 0)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('rehashes nothing on a second run over an unchanged cache', async () => {
+    const { cacheDir, index } = await fixture()
+    try {
+      await indexHubCache({ cacheDir, index, chunker })
+      const again = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(again.filesUnchanged, 4)
+      assert.equal(again.filesIndexed, 0)
+      assert.equal(again.bytesHashed, 0)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('reports a blob that fails its etag and never serves it', async () => {
+    const { cacheDir, index, etags } = await fixture()
+    try {
+      await indexHubCache({ cacheDir, index, chunker })
+      const etag = etags.get('model.safetensors') as string
+      const path = join(cacheDir, 'models--org--m', 'blobs', etag)
+      const first = (index.getManifest(etag) ?? [])[0]
+      // Modified after download: same size, new bytes, new mtime.
+      const tampered = randomBytes(3 * 1024 * 1024 + 17)
+      await writeFile(path, tampered)
+      await utimes(path, new Date(), new Date(Date.now() + 5000))
+      assert.equal(await readChunk({ index, hash: first.hash }), null, 'a changed file is not trusted')
+      const report = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(report.filesIndexed, 1)
+      assert.equal(report.corrupt.length, 1)
+      assert.match(report.corrupt[0].error, /not its etag/)
+      assert.equal(index.verifiedFilesOf(etag).length, 0)
+      assert.equal(await readChunk({ index, hash: first.hash }), null)
+      // Still reported, without rehashing, on the next run.
+      const again = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(again.bytesHashed, 0)
+      assert.equal(again.corrupt.length, 1)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('forgets blob files that left the disk', async () => {
+    const { cacheDir, index, etags } = await fixture()
+    try {
+      await indexHubCache({ cacheDir, index, chunker })
+      const etag = etags.get('model.safetensors') as string
+      const first = (index.getManifest(etag) ?? [])[0]
+      await rm(join(cacheDir, 'models--org--m', 'blobs', etag))
+      const report = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(report.filesForgotten, 1)
+      assert.equal(index.getChunkLocation(first.hash), null)
+      assert.equal(await readChunk({ index, hash: first.hash }), null)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('keeps going past unreadable entries and a missing blobs folder', async () => {
+    const { cacheDir, index } = await fixture()
+    try {
+      await writeFakeRepo(cacheDir, 'datasets--org--d', randomCommit(), [])
+      await rm(join(cacheDir, 'datasets--org--d', 'blobs'), { recursive: true })
+      await writeFile(join(cacheDir, 'models--not-a-repo-folder'), 'x')
+      const report = await indexHubCache({ cacheDir, index, chunker })
+      assert.equal(report.filesIndexed, 4)
+    } finally {
+      index.close()
+    }
+  })
+})

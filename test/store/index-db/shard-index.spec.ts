@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { decodeManifest, encodeManifest } from '../../../src/store/index-db/manifest-codec.ts'
+import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
+import { useTmpDir } from '../../helpers/tmp-dir.ts'
+
+describe('ShardIndex', () => {
+  const tmp = useTmpDir()
+
+  it('round-trips manifests and refuses a malformed one', () => {
+    const chunks = Array.from({ length: 5 }, (_, i) => ({
+      hash: new Uint8Array(randomBytes(32)),
+      length: 1000 * i,
+    }))
+    assert.deepEqual(decodeManifest(encodeManifest(chunks)), chunks)
+    assert.throws(() => decodeManifest(new Uint8Array(35)), { name: 'ManifestFormatError' })
+  })
+
+  it('persists blobs, chunk locations, snapshots and refs across a reopen', () => {
+    const path = join(tmp(), 'index.sqlite')
+    const etag = 'a'.repeat(64)
+    const manifest = [
+      { hash: new Uint8Array(32).fill(1), length: 10 },
+      { hash: new Uint8Array(32).fill(2), length: 20 },
+    ]
+    let index = ShardIndex.open(path)
+    index.putVerifiedBlob({ etag, kind: 'sha256', size: 30, xetHash: new Uint8Array(32).fill(9) }, manifest)
+    index.putSnapshot('model', 'org/m', 'c'.repeat(40), [{ path: 'w.bin', etag, size: 30 }])
+    index.putRef('model', 'org/m', 'main', 'c'.repeat(40))
+    index.close()
+    index.close() // harmless twice
+    index = ShardIndex.open(path)
+    try {
+      assert.deepEqual(index.getChunkLocation(manifest[1].hash), { etag, offset: 10, length: 20 })
+      assert.deepEqual(index.getManifest(etag), manifest)
+      assert.deepEqual(index.getSnapshot('model', 'org/m', 'c'.repeat(40)), [
+        { path: 'w.bin', etag, size: 30 },
+      ])
+      assert.equal(index.getRef('model', 'org/m', 'main'), 'c'.repeat(40))
+      assert.equal(index.getRef('model', 'org/m', 'dev'), null)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('rebuilds an index written by another schema version instead of misreading it', () => {
+    const path = join(tmp(), 'index.sqlite')
+    const index = ShardIndex.open(path)
+    index.putRef('model', 'org/m', 'main', 'c'.repeat(40))
+    index.close()
+    const raw = new DatabaseSync(path)
+    raw.exec("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    raw.close()
+    const reopened = ShardIndex.open(path)
+    try {
+      assert.equal(reopened.getRef('model', 'org/m', 'main'), null)
+    } finally {
+      reopened.close()
+    }
+  })
+})
