@@ -20,6 +20,11 @@ if (major < 22) {
   })
   process.exit(r.status ?? 1)
 } else {
+  // node:sqlite is stable in use but still flagged experimental in Node 22: keep that notice off users' terminals.
+  process.removeAllListeners('warning')
+  process.on('warning', (w) => {
+    if (w.name !== 'ExperimentalWarning') console.error(`hffs-node: ${w.name}: ${w.message}`)
+  })
   const { main } = await import('../src/cli/main.ts')
   await main(process.argv.slice(2))
 }

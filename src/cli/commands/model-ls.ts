@@ -45,8 +45,10 @@ export const modelLsCommand: CommandModule<object, LsArgs> = {
         cacheDir,
         repo,
         index,
-        onIndexProgress: (p) =>
-          bar.update(p.bytesHashed, p.bytesToHash, `${p.filesDone}/${p.filesTotal} files`),
+        onIndexProgress: (p) => {
+          if (p.bytesToHash > 0)
+            bar.update(p.bytesHashed, p.bytesToHash, `${p.filesDone}/${p.filesTotal} files`)
+        },
       })
       bar.done()
       for (const w of [...listing.scan.warnings, ...listing.indexWarnings]) console.error(`warning: ${w}`)
