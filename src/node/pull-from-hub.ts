@@ -1,8 +1,13 @@
-import { stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import { etagKind } from '../store/blob-etag.ts'
 import {
   blobPath,
+  isCommitHash,
   linkSnapshotFile,
+  readRef,
+  snapshotDir,
+  snapshotPath,
   markNoExist,
   validateRepoFilePath,
   withBlobLock,
@@ -14,7 +19,7 @@ import { XetChunker } from '../store/xet/index.ts'
 import { downloadBlob } from '../protocols/hub/download-blob.ts'
 import { fetchSnapshot, type RemoteFile } from '../protocols/hub/fetch-snapshot.ts'
 import type { HubConfig } from '../protocols/hub/hub-config.ts'
-import { EntryNotFoundError, IntegrityError } from '../protocols/hub/hub-errors.ts'
+import { EntryNotFoundError, IntegrityError, OfflineError } from '../protocols/hub/hub-errors.ts'
 import type { FetchLike } from '../protocols/hub/hub-request.ts'
 import { filterPaths } from './file-filter.ts'
 
@@ -43,7 +48,9 @@ export interface PullFromHubParams {
   fetch?: FetchLike
   signal?: AbortSignal
   onProgress?: (p: PullProgress) => void
+  /** Parallel Range requests per blob, and their size (defaults in download-blob.ts). */
   connections?: number
+  partSize?: number
 }
 
 export interface PullResult {
@@ -59,6 +66,7 @@ export interface PullResult {
  */
 export async function pullFromHub(params: PullFromHubParams): Promise<PullResult> {
   const { config, cacheDir, repo, signal } = params
+  if (config.offline) return pullOffline(params)
   const snapshot = await fetchSnapshot({
     config,
     repo,
@@ -165,6 +173,44 @@ export async function pullFromHub(params: PullFromHubParams): Promise<PullResult
   return result
 }
 
+/**
+ * HF_HUB_OFFLINE: as huggingface_hub does, resolve the revision from `refs/` and succeed only when the
+ * snapshot already holds what was asked for.
+ */
+async function pullOffline(params: PullFromHubParams): Promise<PullResult> {
+  const { cacheDir, repo, revision } = params
+  const commit = isCommitHash(revision) ? revision : await readRef(cacheDir, repo, revision)
+  const what = `${repo.id}@${revision}`
+  if (commit === null)
+    throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and this revision is not in the cache`)
+  const wanted = (params.files ?? []).map(validateRepoFilePath)
+  const files: PullResult['files'] = []
+  const dir = snapshotDir(cacheDir, repo, commit)
+  const present = await listSnapshotFiles(dir)
+  if (present.length === 0)
+    throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and the snapshot is not in the cache`)
+  const keep = wanted.length > 0 ? wanted : filterPaths(present, params.include, params.exclude)
+  for (const path of keep) {
+    const st = await stat(snapshotPath(cacheDir, repo, commit, path)).catch(() => null)
+    if (st === null)
+      throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and "${path}" is not in the cache`)
+    files.push({ path, etag: '', size: st.size, downloaded: false })
+  }
+  return { commit, files, bytesFetched: 0 }
+}
+
+async function listSnapshotFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+    return entries
+      .filter((e) => !e.isDirectory())
+      .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+      .sort()
+  } catch {
+    return []
+  }
+}
+
 async function hasBlob(cacheDir: string, repo: RepoRef, file: RemoteFile): Promise<boolean> {
   try {
     return (await stat(blobPath(cacheDir, repo, file.etag))).size === file.size
@@ -190,6 +236,7 @@ async function downloadOnceMore(
     home: params.home,
     chunker,
     connections: params.connections,
+    partSize: params.partSize,
     fetch: params.fetch,
     signal: params.signal,
     onBytes,

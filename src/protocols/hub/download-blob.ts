@@ -1,4 +1,5 @@
-import { open, rm } from 'node:fs/promises'
+import { mkdir, open, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
 import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
 import { fileHash, hashToHex, type ChunkInfo, type XetChunker } from '../../store/xet/index.ts'
@@ -22,7 +23,7 @@ import { resolvePath } from './hub-urls.ts'
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024
 export const DEFAULT_CONNECTIONS = 8
 const READ_SIZE = 8 * 1024 * 1024
-const SAVE_EVERY_MS = 500
+const SAVE_EVERY_MS = 100
 
 export interface DownloadBlobParams {
   config: HubConfig
@@ -62,6 +63,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
   const incomplete = incompleteBlobPath(cacheDir, repo, file.etag)
   const progressFile = progressPath(params.home, file.etag)
   let progress = await loadProgress(progressFile, file.etag, file.size)
+  await mkdir(dirname(incomplete), { recursive: true })
   const fh = await open(incomplete, progress === null ? 'w+' : 'r+').catch(async () => {
     progress = null
     return open(incomplete, 'w+')
