@@ -37,6 +37,9 @@ export interface IndexHubCacheParams {
   repoFolders?: readonly string[]
 }
 
+/** Files under this size are chunked and hashed on the calling thread. */
+const INLINE_BELOW = 1024 * 1024
+
 interface BlobCandidate {
   path: string
   etag: string
@@ -101,6 +104,8 @@ export async function indexHubCache(params: IndexHubCacheParams): Promise<IndexR
   if (todo.length === 0) return report
 
   const chunker = params.chunker ?? (await XetChunker.create())
+  // Small files cost more in worker round trips than in hashing: they are hashed on this thread.
+  const inline = await XetChunker.create({ workers: 0 })
   try {
     for (const c of todo) {
       signal?.throwIfAborted()
@@ -110,7 +115,7 @@ export async function indexHubCache(params: IndexHubCacheParams): Promise<IndexR
       try {
         result = await indexBlobFile({
           index,
-          chunker,
+          chunker: c.size < INLINE_BELOW ? inline : chunker,
           ...c,
           signal,
           onBytes: (n) => {
@@ -131,6 +136,7 @@ export async function indexHubCache(params: IndexHubCacheParams): Promise<IndexR
       params.onProgress?.(progress)
     }
   } finally {
+    await inline.close()
     if (params.chunker === undefined) await chunker.close()
   }
   return report
