@@ -1,0 +1,235 @@
+import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
+import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
+import { blobPath, commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
+import type { ShardIndex } from '../../store/index-db/shard-index.ts'
+import { readChunk } from '../../store/read-chunk.ts'
+import { chunkHash, hashToHex } from '../../store/xet/index.ts'
+import type { BlobManifest } from '../../protocols/sources.ts'
+import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
+import { ChunkProgress } from './chunk-progress.ts'
+import { scheduleChunks } from './chunk-scheduler.ts'
+import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
+
+export interface PullBlobFromPeersParams {
+  cacheDir: string
+  repo: RepoRef
+  etag: string
+  size: number
+  /** The Hub's xetHash for this blob, when known: a peer's manifest must match it. */
+  xetHash: string | null
+  peers: readonly PeerSource[]
+  home: string
+  index?: ShardIndex
+  chunkCache?: ChunkCache
+  /** Bytes [start, end) of the blob from the Hub, for chunks no peer has. */
+  hubRange?: (start: number, end: number, signal?: AbortSignal) => Promise<Uint8Array>
+  signal?: AbortSignal
+  batchSize?: number
+  window?: number
+  onBytes?: (bytes: number, from: string) => void
+  onPeerDropped?: (peerId: string, err: unknown) => void
+}
+
+export interface PullBlobResult {
+  manifest: BlobManifest
+  /** Bytes received per peer id. */
+  bytesByPeer: Record<string, number>
+  bytesLocal: number
+  bytesFromHub: number
+  bytesResumed: number
+}
+
+/**
+ * Assembles a blob from chunks: its manifest from a peer (checked against the Hub's xetHash when known),
+ * chunks already on this disk copied locally, the rest spread over the peers, what nobody has from the Hub.
+ * Every chunk is verified before it is written at its offsets; progress is persisted for resume; the whole
+ * file is checked against its etag before it becomes `blobs/<etag>`.
+ */
+export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promise<PullBlobResult> {
+  const { cacheDir, repo, etag, signal } = params
+  const kind = etagKind(etag)
+  if (kind === null) throw new IntegrityError(`not a blob etag: ${etag}`)
+  const manifest = await findManifest(params)
+  const offsets: number[] = []
+  let pos = 0
+  for (const c of manifest.chunks) {
+    offsets.push(pos)
+    pos += c.length
+  }
+  const occurrences = new Map<string, number[]>()
+  manifest.chunks.forEach((c, i) => {
+    const key = hashToHex(c.hash)
+    const list = occurrences.get(key)
+    if (list === undefined) occurrences.set(key, [i])
+    else list.push(i)
+  })
+
+  const result: PullBlobResult = {
+    manifest,
+    bytesByPeer: {},
+    bytesLocal: 0,
+    bytesFromHub: 0,
+    bytesResumed: 0,
+  }
+  const incomplete = incompleteBlobPath(cacheDir, repo, etag)
+  await mkdir(dirname(incomplete), { recursive: true })
+  const progress = await ChunkProgress.load(
+    params.home,
+    etag,
+    hashToHex(manifest.xetHash),
+    manifest.chunks.length,
+  )
+  const existing = await stat(incomplete).catch(() => null)
+  if (existing === null) progress.bits.fill(0)
+  const fh = await open(incomplete, existing === null ? 'w+' : 'r+')
+  let done = false
+  try {
+    await fh.truncate(manifest.size)
+    const place = async (key: string, data: Uint8Array): Promise<void> => {
+      for (const i of occurrences.get(key) ?? []) {
+        await writeFully(fh, data, offsets[i])
+        progress.set(i)
+      }
+      void progress.save().catch(() => {})
+    }
+
+    const wanted = new Map<string, Uint8Array>()
+    for (const [key, indices] of occurrences) {
+      if (indices.every((i) => progress.has(i))) {
+        result.bytesResumed += manifest.chunks[indices[0]].length * indices.length
+        continue
+      }
+      const hash = manifest.chunks[indices[0]].hash
+      const local =
+        params.index !== undefined
+          ? await readChunk({ index: params.index, cache: params.chunkCache, hash })
+          : null
+      if (local !== null && hashToHex(chunkHash(local)) === key) {
+        await place(key, local)
+        result.bytesLocal += local.byteLength * indices.length
+      } else wanted.set(key, hash)
+    }
+
+    const leftover = await scheduleChunks(
+      wanted,
+      params.peers,
+      { batchSize: params.batchSize ?? 32, window: params.window ?? 4, maxFailures: 3, signal },
+      async (hash, data, peer) => {
+        await place(hashToHex(hash), data)
+        result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
+        params.onBytes?.(data.byteLength, peer.id)
+      },
+      (peer, err) => params.onPeerDropped?.(peer.id, err),
+    )
+
+    if (leftover.size > 0) {
+      if (params.hubRange === undefined) {
+        throw new ChunksUnavailableError(
+          `${repo.id}: ${leftover.size} chunks of blob ${etag} are on no reachable peer`,
+        )
+      }
+      for (const [key, hash] of leftover) {
+        const i = (occurrences.get(key) as number[])[0]
+        const data = await params.hubRange(offsets[i], offsets[i] + manifest.chunks[i].length, signal)
+        if (hashToHex(chunkHash(data)) !== key)
+          throw new IntegrityError(`${repo.id}: the Hub sent a bad chunk of ${etag}`)
+        await place(key, data)
+        result.bytesFromHub += data.byteLength
+        params.onBytes?.(data.byteLength, 'hub')
+      }
+    }
+    await progress.save(true)
+
+    await verifyWhole(fh, kind, manifest.size, etag, async () => {
+      await fh.close().catch(() => {})
+      await rm(incomplete, { force: true })
+      await progress.drop()
+    })
+    await fh.sync()
+    await fh.close()
+    await commitBlob(cacheDir, repo, etag, incomplete)
+    await progress.drop()
+    done = true
+    if (params.index !== undefined) {
+      params.index.putVerifiedBlob(
+        { etag, kind, size: manifest.size, xetHash: manifest.xetHash },
+        manifest.chunks,
+      )
+      const path = blobPath(cacheDir, repo, etag)
+      const st = await stat(path)
+      params.index.putBlobFile({
+        path,
+        etag,
+        repoType: repo.type,
+        repoId: repo.id,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        status: 'ok',
+        error: null,
+      })
+    }
+    return result
+  } finally {
+    await fh.close().catch(() => {})
+    // Interrupted: keep what was verified for the next attempt.
+    if (!done) await progress.save(true).catch(() => {})
+  }
+}
+
+async function findManifest(params: PullBlobFromPeersParams): Promise<BlobManifest> {
+  const problems: string[] = []
+  for (const peer of params.peers) {
+    params.signal?.throwIfAborted()
+    try {
+      const m = await peer.fetchManifest(params.etag, { signal: params.signal })
+      if (m === null) continue
+      if (m.etag !== params.etag || m.size !== params.size) {
+        problems.push(`${peer.id}: manifest for another blob`)
+        continue
+      }
+      if (params.xetHash !== null && hashToHex(m.xetHash) !== params.xetHash) {
+        problems.push(`${peer.id}: manifest does not match the Hub's xetHash`)
+        params.onPeerDropped?.(peer.id, new IntegrityError('manifest does not match xetHash'))
+        continue
+      }
+      return m
+    } catch (err) {
+      params.signal?.throwIfAborted()
+      problems.push(`${peer.id}: ${(err as Error).message}`)
+    }
+  }
+  const why = problems.length > 0 ? ` (${problems.join('; ')})` : ''
+  throw new NoManifestError(`no peer has a manifest for blob ${params.etag}${why}`)
+}
+
+async function verifyWhole(
+  fh: FileHandle,
+  kind: 'sha256' | 'gitsha1',
+  size: number,
+  etag: string,
+  onFail: () => Promise<void>,
+): Promise<void> {
+  const hasher = createEtagHasher(kind, size)
+  const buf = new Uint8Array(Math.min(8 * 1024 * 1024, Math.max(size, 1)))
+  for (let pos = 0; pos < size;) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.byteLength, size - pos), pos)
+    if (bytesRead === 0) break
+    hasher.update(buf.subarray(0, bytesRead))
+    pos += bytesRead
+  }
+  const digest = hasher.digestHex()
+  if (digest !== etag) {
+    await onFail()
+    throw new IntegrityError(`the assembled blob hashes to ${digest}, not its etag ${etag}; deleted it`)
+  }
+}
+
+async function writeFully(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let off = 0
+  while (off < data.byteLength) {
+    const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
+    off += bytesWritten
+  }
+}

@@ -1,0 +1,59 @@
+import type { ChunkRef } from '../store/xet/index.ts'
+
+/**
+ * What the wire protocols serve from, implemented by the node over its shard index, HF cache and chunk cache.
+ * The protocol services depend on these interfaces only, so their tests can serve from memory.
+ */
+
+export type RepoKind = 'model' | 'dataset' | 'space'
+
+/** One file of a snapshot: which blob sits at which path of a commit. */
+export interface SnapshotEntry {
+  path: string
+  etag: string
+  size: number
+  /** The Xet file hash in its string form, when known. */
+  xetHash: string | null
+}
+
+export interface SnapshotListing {
+  commit: string
+  files: SnapshotEntry[]
+}
+
+/** A blob's manifest: its chunks in file order. */
+export interface BlobManifest {
+  etag: string
+  size: number
+  /** The Xet file hash (raw 32 bytes) of the chunk list. */
+  xetHash: Uint8Array
+  chunks: ChunkRef[]
+}
+
+export interface SnapshotSource {
+  /** The listing of repo@revision (a branch, tag or commit), or null when this node does not know it. */
+  getSnapshot(repoType: RepoKind, repoId: string, revision: string): Promise<SnapshotListing | null>
+  /** Whether this repo may be served to that peer (gated/private repos only to trusted peers). */
+  mayServe?(repoType: RepoKind, repoId: string, peerId: string): boolean
+}
+
+export interface ManifestSource {
+  getManifest(etag: string): Promise<BlobManifest | null>
+}
+
+/** Which chunks of a blob this node holds: bit i set = chunk i of the manifest is here and verified. */
+export interface HaveMap {
+  chunkCount: number
+  bits: Uint8Array
+}
+
+export interface HaveSource {
+  getHaveMap(etag: string): Promise<HaveMap | null>
+  /** Calls `onChunks` with the indices of newly verified chunks of `etag` until the returned function is called. */
+  subscribe(etag: string, onChunks: (indices: number[]) => void): () => void
+}
+
+export interface ChunkSource {
+  /** The exact bytes of the chunk with this hash, or null when this node does not have it. */
+  readChunk(hash: Uint8Array): Promise<Uint8Array | null>
+}
