@@ -130,7 +130,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           `${repo.id}: ${leftover.size} chunks of blob ${etag} are on no reachable peer`,
         )
       }
-      for (const [key, hash] of leftover) {
+      for (const key of leftover.keys()) {
         const i = (occurrences.get(key) as number[])[0]
         const data = await params.hubRange(offsets[i], offsets[i] + manifest.chunks[i].length, signal)
         if (hashToHex(chunkHash(data)) !== key)
