@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
-import { pullFromHub } from '../../node/pull-from-hub.ts'
+import { pullSnapshot } from '../../node/pull/pull-snapshot.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
 import { resolveHubCacheDir, validateRepoId } from '../../store/hf-cache/index.ts'
 import { ShardIndex } from '../../store/index-db/shard-index.ts'
@@ -56,7 +56,7 @@ export const modelAddCommand: CommandModule<object, AddArgs> = {
     process.once('SIGINT', onSigint)
     try {
       const started = Date.now()
-      const result = await pullFromHub({
+      const result = await pullSnapshot({
         config: hubConfigFromEnv(),
         cacheDir,
         home,

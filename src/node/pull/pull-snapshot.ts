@@ -1,27 +1,29 @@
-import { readdir, stat } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
-import { etagKind } from '../store/blob-etag.ts'
+import { stat } from 'node:fs/promises'
+import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
+import { etagKind } from '../../store/blob-etag.ts'
 import {
   blobPath,
-  isCommitHash,
   linkSnapshotFile,
-  readRef,
-  snapshotDir,
-  snapshotPath,
   markNoExist,
   validateRepoFilePath,
   withBlobLock,
   writeRef,
   type RepoRef,
-} from '../store/hf-cache/index.ts'
-import type { ShardIndex } from '../store/index-db/shard-index.ts'
-import { XetChunker } from '../store/xet/index.ts'
-import { downloadBlob } from '../protocols/hub/download-blob.ts'
-import { fetchSnapshot, type RemoteFile } from '../protocols/hub/fetch-snapshot.ts'
-import type { HubConfig } from '../protocols/hub/hub-config.ts'
-import { EntryNotFoundError, IntegrityError, OfflineError } from '../protocols/hub/hub-errors.ts'
-import type { FetchLike } from '../protocols/hub/hub-request.ts'
-import { filterPaths } from './file-filter.ts'
+} from '../../store/hf-cache/index.ts'
+import type { ShardIndex } from '../../store/index-db/shard-index.ts'
+import { XetChunker } from '../../store/xet/index.ts'
+import { downloadBlob } from '../../protocols/hub/download-blob.ts'
+import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
+import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
+import type { HubConfig } from '../../protocols/hub/hub-config.ts'
+import { EntryNotFoundError, IntegrityError, OfflineError } from '../../protocols/hub/hub-errors.ts'
+import type { FetchLike } from '../../protocols/hub/hub-request.ts'
+import type { SnapshotListing } from '../../protocols/sources.ts'
+import { filterPaths } from '../file-filter.ts'
+import type { PeerSource } from './peer-source.ts'
+import { NoManifestError } from './peer-source.ts'
+import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
+import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
 /** Files at or above this size go through the chunker's worker threads, one at a time. */
 const LARGE_FILE = 8 * 1024 * 1024
@@ -34,118 +36,118 @@ export interface PullProgress {
   filesTotal: number
 }
 
-export interface PullFromHubParams {
+export interface PullSnapshotParams {
   config: HubConfig
   cacheDir: string
   home: string
   index?: ShardIndex
+  chunkCache?: ChunkCache
   repo: RepoRef
   revision: string
   /** Only these files (exact paths); all when empty. */
   files?: readonly string[]
   include?: readonly string[]
   exclude?: readonly string[]
+  /** The peers to pull chunks from (none: Hub only). Called per blob, so new connections count. */
+  peers?: () => PeerSource[]
+  /** Asks peers for a listing when the Hub cannot be asked. */
+  peerSnapshot?: (repo: RepoRef, revision: string, signal?: AbortSignal) => Promise<SnapshotListing | null>
   fetch?: FetchLike
   signal?: AbortSignal
   onProgress?: (p: PullProgress) => void
-  /** Parallel Range requests per blob, and their size (defaults in download-blob.ts). */
+  /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
   connections?: number
   partSize?: number
 }
 
+export interface PulledFile {
+  path: string
+  etag: string
+  size: number
+  /** Where the bytes came from: already cached, peers (with the Hub for what they lacked), or the Hub. */
+  source: 'cache' | 'peers' | 'hub'
+  downloaded: boolean
+}
+
 export interface PullResult {
   commit: string
-  files: { path: string; etag: string; size: number; downloaded: boolean }[]
+  origin: SnapshotOrigin
+  files: PulledFile[]
+  /** Bytes fetched over the network (peers and Hub). */
   bytesFetched: number
+  bytesFromPeers: number
+  bytesFromHub: number
 }
 
 /**
- * `model add` without the swarm: resolves the revision on the Hub, downloads every blob the cache lacks
- * (parallel Range requests, verified, resumable), links the snapshot, writes the ref, and records the
- * blobs and their manifests in the index.
+ * `model add`: resolves the snapshot (Hub, else peers, else the cache), then for every blob the cache lacks
+ * pulls its chunks from peers (the Hub filling in what they lack) or, when no peer has a manifest, the whole
+ * file from the Hub; links the snapshot, writes the ref, records blobs and manifests in the index.
  */
-export async function pullFromHub(params: PullFromHubParams): Promise<PullResult> {
-  const { config, cacheDir, repo, signal } = params
-  if (config.offline) return pullOffline(params)
-  const snapshot = await fetchSnapshot({
-    config,
-    repo,
-    revision: params.revision,
-    fetch: params.fetch,
-    signal,
-  })
-  const byPath = new Map(snapshot.files.map((f) => [f.path, f]))
+export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResult> {
+  const { cacheDir, repo, signal } = params
+  const snapshot = await resolveSnapshot({ ...params, revision: params.revision })
   for (const f of snapshot.files) validateRepoFilePath(f.path)
-  let wanted: RemoteFile[]
-  if (params.files !== undefined && params.files.length > 0) {
-    wanted = []
-    for (const path of params.files) {
-      const f = byPath.get(validateRepoFilePath(path))
-      if (f === undefined) {
-        await markNoExist(cacheDir, repo, snapshot.commit, path)
-        throw new EntryNotFoundError(`${repo.id}@${params.revision}: no file "${path}" in this revision`)
-      }
-      wanted.push(f)
-    }
-  } else {
-    const keep = new Set(filterPaths([...byPath.keys()], params.include, params.exclude))
-    wanted = snapshot.files.filter((f) => keep.has(f.path))
+  const wanted = selectFiles(snapshot.files, params)
+  for (const path of wanted.missing) {
+    if (snapshot.origin === 'hub') await markNoExist(cacheDir, repo, snapshot.commit, path)
+    const err = snapshot.origin === 'hub' ? EntryNotFoundError : OfflineError
+    throw new err(`${repo.id}@${params.revision}: no file "${path}" in this revision`)
   }
 
   const progress: PullProgress = {
     bytesDone: 0,
-    bytesTotal: wanted.reduce((n, f) => n + f.size, 0),
+    bytesTotal: wanted.files.reduce((n, f) => n + Math.max(f.size, 0), 0),
     filesDone: 0,
-    filesTotal: wanted.length,
+    filesTotal: wanted.files.length,
   }
   params.onProgress?.(progress)
-  const result: PullResult = { commit: snapshot.commit, files: [], bytesFetched: 0 }
+  const result: PullResult = {
+    commit: snapshot.commit,
+    origin: snapshot.origin,
+    files: [],
+    bytesFetched: 0,
+    bytesFromPeers: 0,
+    bytesFromHub: 0,
+  }
+  const onBytes = (n: number): void => {
+    progress.bytesDone += n
+    params.onProgress?.(progress)
+  }
 
   const pullOne = async (file: RemoteFile, chunker: XetChunker): Promise<void> => {
-    if (etagKind(file.etag) === null) throw new IntegrityError(`${file.path}: the Hub gave an invalid etag`)
-    let downloaded = false
+    if (etagKind(file.etag) === null) throw new IntegrityError(`${file.path}: invalid etag "${file.etag}"`)
+    let source: PulledFile['source'] = 'cache'
     await withBlobLock(
       cacheDir,
       repo,
       file.etag,
       async () => {
         if (await hasBlob(cacheDir, repo, file)) return
-        const got = await downloadOnceMore(params, snapshot.commit, file, chunker, (n) => {
-          progress.bytesDone += n
-          params.onProgress?.(progress)
-        })
-        result.bytesFetched += got.bytesFetched
-        downloaded = true
-        params.index?.putVerifiedBlob(
-          { etag: file.etag, kind: etagKind(file.etag) ?? 'sha256', size: file.size, xetHash: got.xetHash },
-          got.chunks,
-        )
-        if (params.index !== undefined) {
-          const path = blobPath(cacheDir, repo, file.etag)
-          const st = await stat(path)
-          params.index.putBlobFile({
-            path,
-            etag: file.etag,
-            repoType: repo.type,
-            repoId: repo.id,
-            size: st.size,
-            mtimeMs: st.mtimeMs,
-            status: 'ok',
-            error: null,
-          })
+        if (snapshot.origin === 'cache') {
+          throw new OfflineError(
+            `${repo.id}: the blob of "${file.path}" is missing and no source can be reached`,
+          )
         }
+        source = await fetchBlob(params, snapshot.commit, snapshot.origin, file, chunker, onBytes, result)
       },
       { signal },
     )
     await linkSnapshotFile(cacheDir, repo, snapshot.commit, file.path, file.etag)
-    if (!downloaded) progress.bytesDone += file.size
+    if (source === 'cache') progress.bytesDone += Math.max(file.size, 0)
     progress.filesDone++
     params.onProgress?.(progress)
-    result.files.push({ path: file.path, etag: file.etag, size: file.size, downloaded })
+    result.files.push({
+      path: file.path,
+      etag: file.etag,
+      size: file.size,
+      source,
+      downloaded: source !== 'cache',
+    })
   }
 
-  const large = wanted.filter((f) => f.size >= LARGE_FILE)
-  const small = wanted.filter((f) => f.size < LARGE_FILE)
+  const large = wanted.files.filter((f) => f.size >= LARGE_FILE)
+  const small = wanted.files.filter((f) => f.size < LARGE_FILE)
   const bigChunker = large.length > 0 ? await XetChunker.create() : null
   const smallChunkers = await Promise.all(
     Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => XetChunker.create({ workers: 0 })),
@@ -164,7 +166,7 @@ export async function pullFromHub(params: PullFromHubParams): Promise<PullResult
     await Promise.all(smallChunkers.map((c) => c.close()))
   }
   if (params.revision !== snapshot.commit) await writeRef(cacheDir, repo, params.revision, snapshot.commit)
-  if (params.index !== undefined) {
+  if (params.index !== undefined && snapshot.origin !== 'cache') {
     params.index.putSnapshot(repo.type, repo.id, snapshot.commit, snapshot.files)
     if (params.revision !== snapshot.commit)
       params.index.putRef(repo.type, repo.id, params.revision, snapshot.commit)
@@ -173,55 +175,112 @@ export async function pullFromHub(params: PullFromHubParams): Promise<PullResult
   return result
 }
 
-/**
- * HF_HUB_OFFLINE: as huggingface_hub does, resolve the revision from `refs/` and succeed only when the
- * snapshot already holds what was asked for.
- */
-async function pullOffline(params: PullFromHubParams): Promise<PullResult> {
-  const { cacheDir, repo, revision } = params
-  const commit = isCommitHash(revision) ? revision : await readRef(cacheDir, repo, revision)
-  const what = `${repo.id}@${revision}`
-  if (commit === null)
-    throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and this revision is not in the cache`)
-  const wanted = (params.files ?? []).map(validateRepoFilePath)
-  const files: PullResult['files'] = []
-  const dir = snapshotDir(cacheDir, repo, commit)
-  const present = await listSnapshotFiles(dir)
-  if (present.length === 0)
-    throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and the snapshot is not in the cache`)
-  const keep = wanted.length > 0 ? wanted : filterPaths(present, params.include, params.exclude)
-  for (const path of keep) {
-    const st = await stat(snapshotPath(cacheDir, repo, commit, path)).catch(() => null)
-    if (st === null)
-      throw new OfflineError(`${what}: HF_HUB_OFFLINE is set and "${path}" is not in the cache`)
-    files.push({ path, etag: '', size: st.size, downloaded: false })
+function selectFiles(
+  all: RemoteFile[],
+  params: PullSnapshotParams,
+): { files: RemoteFile[]; missing: string[] } {
+  const byPath = new Map(all.map((f) => [f.path, f]))
+  if (params.files !== undefined && params.files.length > 0) {
+    const files: RemoteFile[] = []
+    const missing: string[] = []
+    for (const path of params.files.map(validateRepoFilePath)) {
+      const f = byPath.get(path)
+      if (f === undefined) missing.push(path)
+      else files.push(f)
+    }
+    return { files, missing }
   }
-  return { commit, files, bytesFetched: 0 }
+  const keep = new Set(filterPaths([...byPath.keys()], params.include, params.exclude))
+  return { files: all.filter((f) => keep.has(f.path)), missing: [] }
 }
 
-async function listSnapshotFiles(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-    return entries
-      .filter((e) => !e.isDirectory())
-      .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
-      .sort()
-  } catch {
-    return []
+/** Peers first when any has a manifest for the blob; the Hub fills in, or serves the whole file. */
+async function fetchBlob(
+  params: PullSnapshotParams,
+  commit: string,
+  origin: SnapshotOrigin,
+  file: RemoteFile,
+  chunker: XetChunker,
+  onBytes: (n: number) => void,
+  result: PullResult,
+): Promise<PulledFile['source']> {
+  const hubUsable = origin === 'hub'
+  const peers = params.peers?.() ?? []
+  if (peers.length > 0) {
+    try {
+      const got = await pullBlobFromPeers({
+        cacheDir: params.cacheDir,
+        repo: params.repo,
+        etag: file.etag,
+        size: file.size,
+        xetHash: file.xetHash,
+        peers,
+        home: params.home,
+        index: params.index,
+        chunkCache: params.chunkCache,
+        hubRange: hubUsable
+          ? (start, end, signal) =>
+              fetchHubRange({
+                config: params.config,
+                repo: params.repo,
+                commit,
+                path: file.path,
+                start,
+                end,
+                signal,
+              })
+          : undefined,
+        signal: params.signal,
+        onBytes: (n) => onBytes(n),
+      })
+      const fromPeers = Object.values(got.bytesByPeer).reduce((a, b) => a + b, 0)
+      result.bytesFromPeers += fromPeers
+      result.bytesFromHub += got.bytesFromHub
+      result.bytesFetched += fromPeers + got.bytesFromHub
+      onBytes(got.bytesLocal + got.bytesResumed)
+      return 'peers'
+    } catch (err) {
+      if (!(err instanceof NoManifestError) || !hubUsable) throw err
+    }
   }
+  if (!hubUsable)
+    throw new OfflineError(`${params.repo.id}: no peer has "${file.path}" and the Hub cannot be reached`)
+  const got = await downloadWithRetry(params, commit, file, chunker, onBytes)
+  result.bytesFetched += got.bytesFetched
+  result.bytesFromHub += got.bytesFetched
+  params.index?.putVerifiedBlob(
+    { etag: file.etag, kind: etagKind(file.etag) ?? 'sha256', size: file.size, xetHash: got.xetHash },
+    got.chunks,
+  )
+  if (params.index !== undefined) {
+    const path = blobPath(params.cacheDir, params.repo, file.etag)
+    const st = await stat(path)
+    params.index.putBlobFile({
+      path,
+      etag: file.etag,
+      repoType: params.repo.type,
+      repoId: params.repo.id,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      status: 'ok',
+      error: null,
+    })
+  }
+  return 'hub'
 }
 
 async function hasBlob(cacheDir: string, repo: RepoRef, file: RemoteFile): Promise<boolean> {
   try {
-    return (await stat(blobPath(cacheDir, repo, file.etag))).size === file.size
+    const size = (await stat(blobPath(cacheDir, repo, file.etag))).size
+    return file.size < 0 || size === file.size
   } catch {
     return false
   }
 }
 
 /** A blob that fails its hash is deleted; it is fetched once more before the error reaches the user. */
-async function downloadOnceMore(
-  params: PullFromHubParams,
+async function downloadWithRetry(
+  params: PullSnapshotParams,
   commit: string,
   file: RemoteFile,
   chunker: XetChunker,

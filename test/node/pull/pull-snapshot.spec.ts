@@ -3,19 +3,19 @@ import { randomBytes } from 'node:crypto'
 import { readFile, readdir, readlink, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { snapshotDownload } from '@huggingface/hub'
-import { startMockHub, type MockHub } from '../../scripts/mock-hub/index.ts'
-import { pullFromHub } from '../../src/node/pull-from-hub.ts'
-import type { HubConfig } from '../../src/protocols/hub/hub-config.ts'
-import { scanHubCache } from '../../src/store/hf-cache/index.ts'
-import { ShardIndex } from '../../src/store/index-db/shard-index.ts'
-import { readChunk } from '../../src/store/read-chunk.ts'
-import { hashToHex, initXet } from '../../src/store/xet/index.ts'
-import { writeMockBranch } from '../helpers/mock-repos.ts'
-import { useTmpDir } from '../helpers/tmp-dir.ts'
+import { startMockHub, type MockHub } from '../../../scripts/mock-hub/index.ts'
+import { pullSnapshot } from '../../../src/node/pull/pull-snapshot.ts'
+import type { HubConfig } from '../../../src/protocols/hub/hub-config.ts'
+import { scanHubCache } from '../../../src/store/hf-cache/index.ts'
+import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
+import { readChunk } from '../../../src/store/read-chunk.ts'
+import { hashToHex, initXet } from '../../../src/store/xet/index.ts'
+import { writeMockBranch } from '../../helpers/mock-repos.ts'
+import { useTmpDir } from '../../helpers/tmp-dir.ts'
 
 const REPO = { type: 'model' as const, id: 'org/m' }
 
-describe('pullFromHub (model add without the swarm)', () => {
+describe('pullSnapshot from the Hub (no peers)', () => {
   const tmp = useTmpDir()
   let hub: MockHub
   const weights = randomBytes(3 * 1024 * 1024 + 5)
@@ -43,8 +43,8 @@ describe('pullFromHub (model add without the swarm)', () => {
     await hub.close()
   })
 
-  async function pull(revision: string, extra: Partial<Parameters<typeof pullFromHub>[0]> = {}) {
-    return pullFromHub({
+  async function pull(revision: string, extra: Partial<Parameters<typeof pullSnapshot>[0]> = {}) {
+    return pullSnapshot({
       config: config(),
       cacheDir: join(tmp(), 'hub'),
       home: join(tmp(), 'home'),
@@ -52,7 +52,7 @@ describe('pullFromHub (model add without the swarm)', () => {
       revision,
       partSize: 1024 * 1024,
       ...extra,
-    } as Parameters<typeof pullFromHub>[0])
+    } as Parameters<typeof pullSnapshot>[0])
   }
 
   it('writes the same cache layout as @huggingface/hub snapshotDownload, byte-identical', async () => {
