@@ -1,18 +1,10 @@
-import { readdir, readlink } from 'node:fs/promises'
-import { basename, join, relative, sep } from 'node:path'
-import {
-  isCommitHash,
-  isEtag,
-  readRef,
-  snapshotDir,
-  validateRepoFilePath,
-  type RepoRef,
-} from '../../store/hf-cache/index.ts'
+import { isCommitHash, isEtag, validateRepoFilePath, type RepoRef } from '../../store/hf-cache/index.ts'
 import { fetchSnapshot, type RemoteFile, type RemoteSnapshot } from '../../protocols/hub/fetch-snapshot.ts'
 import type { HubConfig } from '../../protocols/hub/hub-config.ts'
 import { HubUnreachableError, OfflineError } from '../../protocols/hub/hub-errors.ts'
 import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { SnapshotListing } from '../../protocols/sources.ts'
+import { localSnapshot } from './local-snapshot.ts'
 
 export type SnapshotOrigin = 'hub' | 'peer' | 'cache'
 
@@ -71,36 +63,4 @@ function validateListing(listing: SnapshotListing, repo: RepoRef, revision: stri
     return { path: f.path, size: f.size, etag: f.etag, lfs: f.etag.length === 64, xetHash: f.xetHash }
   })
   return { commit: listing.commit, files }
-}
-
-/** The snapshot as the cache has it: commit from `refs/`, files and etags from the snapshot links. */
-async function localSnapshot(
-  cacheDir: string,
-  repo: RepoRef,
-  revision: string,
-): Promise<RemoteSnapshot | null> {
-  const commit = isCommitHash(revision) ? revision : await readRef(cacheDir, repo, revision)
-  if (commit === null) return null
-  const dir = snapshotDir(cacheDir, repo, commit)
-  let entries
-  try {
-    entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  } catch {
-    return null
-  }
-  const files: RemoteFile[] = []
-  for (const e of entries) {
-    if (!e.isSymbolicLink()) continue
-    const full = join(e.parentPath, e.name)
-    const etag = basename(await readlink(full))
-    if (!isEtag(etag)) continue
-    files.push({
-      path: relative(dir, full).split(sep).join('/'),
-      size: -1,
-      etag,
-      lfs: etag.length === 64,
-      xetHash: null,
-    })
-  }
-  return files.length === 0 ? null : { commit, files: files.sort((a, b) => a.path.localeCompare(b.path)) }
 }

@@ -1,0 +1,84 @@
+import type { ChunkCache } from '../store/chunk-cache/chunk-cache.ts'
+import { isCommitHash, type RepoRef } from '../store/hf-cache/index.ts'
+import type { ShardIndex } from '../store/index-db/shard-index.ts'
+import { readChunk } from '../store/read-chunk.ts'
+import { hashToHex } from '../store/xet/index.ts'
+import type {
+  BlobManifest,
+  ChunkSource,
+  HaveMap,
+  HaveSource,
+  ManifestSource,
+  RepoKind,
+  SnapshotListing,
+  SnapshotSource,
+} from '../protocols/sources.ts'
+import { localSnapshot } from './pull/local-snapshot.ts'
+
+export interface LocalSourcesParams {
+  cacheDir: string
+  index: ShardIndex
+  chunkCache?: ChunkCache
+}
+
+/**
+ * What this node serves to peers, from its shard index, HF cache and chunk cache: snapshot listings,
+ * manifests of verified blobs, have-maps and chunk bytes. Blobs that failed their etag are never served.
+ */
+export function createLocalSources(
+  params: LocalSourcesParams,
+): SnapshotSource & ManifestSource & HaveSource & ChunkSource {
+  const { index, cacheDir } = params
+  const manifestOf = (etag: string): BlobManifest | null => {
+    if (index.verifiedFilesOf(etag).length === 0) return null
+    const blob = index.getBlob(etag)
+    const chunks = index.getManifest(etag)
+    if (blob === null || blob.xetHash === null || chunks === null) return null
+    return { etag, size: blob.size, xetHash: blob.xetHash, chunks }
+  }
+  return {
+    async getSnapshot(repoType: RepoKind, repoId: string, revision: string): Promise<SnapshotListing | null> {
+      const commit = isCommitHash(revision) ? revision : index.getRef(repoType, repoId, revision)
+      if (commit !== null) {
+        const files = index.getSnapshot(repoType, repoId, commit)
+        if (files.length > 0) {
+          return {
+            commit,
+            files: files.map((f) => {
+              const xet = index.getBlob(f.etag)?.xetHash ?? null
+              return { ...f, xetHash: xet === null ? null : hashToHex(xet) }
+            }),
+          }
+        }
+      }
+      // A snapshot written by huggingface_hub long ago: its links say which blob is at which path.
+      const repo: RepoRef = { type: repoType, id: repoId }
+      const local = await localSnapshot(cacheDir, repo, revision).catch(() => null)
+      if (local === null) return null
+      return {
+        commit: local.commit,
+        files: local.files.map((f) => {
+          const xet = index.getBlob(f.etag)?.xetHash ?? null
+          return { path: f.path, etag: f.etag, size: f.size, xetHash: xet === null ? null : hashToHex(xet) }
+        }),
+      }
+    },
+    async getManifest(etag: string): Promise<BlobManifest | null> {
+      return manifestOf(etag)
+    },
+    async getHaveMap(etag: string): Promise<HaveMap | null> {
+      const m = manifestOf(etag)
+      if (m === null) return null
+      const bits = new Uint8Array(Math.ceil(m.chunks.length / 8)).fill(0xff)
+      if (m.chunks.length % 8 !== 0) bits[bits.length - 1] = (1 << (m.chunks.length % 8)) - 1
+      return { chunkCount: m.chunks.length, bits }
+    },
+    subscribe(): () => void {
+      // Complete blobs do not change; downloads in progress will announce their chunks here.
+      return () => {}
+    },
+    async readChunk(hash: Uint8Array): Promise<Uint8Array | null> {
+      return readChunk({ index, cache: params.chunkCache, hash })
+    },
+  }
+}
