@@ -26,7 +26,7 @@ export async function localSnapshot(
     if (!isEtag(etag)) continue
     files.push({
       path: relative(dir, full).split(sep).join('/'),
-      size: -1,
+      size: (await stat(full).catch(() => null))?.size ?? -1,
       etag,
       lfs: etag.length === 64,
       xetHash: null,
