@@ -1,0 +1,116 @@
+import { InvalidParametersError } from '@libp2p/interface'
+import { HASH_BYTES, MAX_CHUNK_SIZE, chunkHash, hashToHex, initXet } from '../../store/xet/index.ts'
+import { MESSAGE_TIMEOUT } from '../wire/constants.ts'
+import { FramedStream } from '../wire/framed-stream.ts'
+import { ProtocolService } from '../wire/protocol-service.ts'
+import {
+  CHUNKS_PROTOCOL,
+  MAX_ANSWER_BYTES,
+  MAX_BATCH_SIZE,
+  MAX_INBOUND_STREAMS,
+  MAX_OUTBOUND_STREAMS,
+} from './constants.ts'
+import { BadChunkError } from './errors.ts'
+import { decodeAnswer, decodeWant, encodeAnswer, encodeWant, maxWantBytes } from './messages.ts'
+import type { ChunksProtocol, ChunksProtocolInit, FetchedChunk } from './index.ts'
+import type { ChunkSource } from '../sources.ts'
+import type { ProtocolComponents } from '../wire/components.ts'
+import type { AbortOptions, Connection, DialTarget, Stream } from '@libp2p/interface'
+
+/** Why a batch's stream is reset when its consumer stops iterating early. */
+class BatchAbandonedError extends Error {
+  override name = 'BatchAbandonedError'
+}
+
+export class DefaultChunksProtocol extends ProtocolService implements ChunksProtocol {
+  private readonly source: ChunkSource
+  private readonly messageTimeout: number
+  private readonly maxBatchSize: number
+
+  constructor(components: ProtocolComponents, init: ChunksProtocolInit) {
+    super(components, {
+      protocol: CHUNKS_PROTOCOL,
+      component: 'hffs:chunks',
+      maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
+      runOnLimitedConnection: init.runOnLimitedConnection,
+    })
+    this.source = init.chunks
+    this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT
+    this.maxBatchSize = init.maxBatchSize ?? MAX_BATCH_SIZE
+  }
+
+  async *fetchChunks(
+    peer: DialTarget,
+    hashes: readonly Uint8Array[],
+    options: AbortOptions = {},
+  ): AsyncGenerator<FetchedChunk, void, undefined> {
+    if (hashes.length === 0) return
+    if (hashes.length > this.maxBatchSize) {
+      throw new InvalidParametersError(`at most ${this.maxBatchSize} chunks per batch, got ${hashes.length}`)
+    }
+    if (hashes.some((hash) => hash.byteLength !== HASH_BYTES)) {
+      throw new InvalidParametersError('a chunk hash has 32 bytes')
+    }
+    await initXet()
+    const { signal } = options
+    const { stream, remotePeer } = await this.openStream(peer, signal)
+    const framed = new FramedStream(stream, {
+      maxMessageBytes: MAX_ANSWER_BYTES,
+      // The server streams ahead of the consumer; at worst the whole batch waits here.
+      maxBufferedBytes: hashes.length * (MAX_ANSWER_BYTES + 4),
+      messageTimeout: this.messageTimeout,
+    })
+    let finished = false
+    try {
+      await framed.write(encodeWant(hashes), { signal })
+      for (const hash of hashes) {
+        const answer = decodeAnswer(await framed.read({ signal }))
+        if (answer.type === 'missing') {
+          yield { hash, missing: true }
+          continue
+        }
+        const got = chunkHash(answer.data)
+        if (!sameHash(got, hash)) throw new BadChunkError(remotePeer.toString(), hash, got)
+        yield { hash, data: answer.data }
+      }
+      finished = true
+      await framed.finish({ signal })
+    } catch (err) {
+      finished = true
+      framed.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    } finally {
+      // The consumer left the loop early: tell the server to stop sending.
+      if (!finished) framed.abort(new BatchAbandonedError('the caller stopped reading the batch'))
+    }
+  }
+
+  protected async handleStream(stream: Stream, connection: Connection): Promise<void> {
+    const framed = new FramedStream(stream, {
+      maxMessageBytes: maxWantBytes(this.maxBatchSize),
+      messageTimeout: this.messageTimeout,
+    })
+    const hashes = decodeWant(await framed.read(), this.maxBatchSize)
+    // One chunk at a time: the next is read only once the previous one is handed to the stream
+    // (a full send buffer blocks the write, up to the message timeout).
+    for (const hash of hashes) {
+      let data = await this.source.readChunk(hash)
+      if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {
+        this.log.error(
+          'chunk %s from the source has %d bytes: answered missing',
+          hashToHex(hash),
+          data.byteLength,
+        )
+        data = null
+      }
+      await framed.write(encodeAnswer(data))
+    }
+    await framed.close()
+    this.log.trace('sent %d chunks to %p', hashes.length, connection.remotePeer)
+  }
+}
+
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i])
+}

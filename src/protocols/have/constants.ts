@@ -1,0 +1,23 @@
+/** Protocol id of have-maps and their updates. */
+export const HAVE_PROTOCOL = '/hffs/have/1.0.0'
+
+/** Largest request accepted by the server, in bytes (an etag). */
+export const MAX_REQUEST_BYTES = 256
+
+/** Most chunk indices in one update message, fixed by the protocol; the server splits larger announcements. */
+export const MAX_UPDATE_INDICES = 4096
+
+/** Default largest have-map accepted by the client, in chunks (a 256 KiB bitmap, ~128 GiB of blob). */
+export const MAX_HAVE_CHUNKS = 2_097_152
+
+/** Default subscriptions one peer may hold open on this node at once, over all its connections. */
+export const MAX_SUBSCRIPTIONS_PER_PEER = 32
+
+/**
+ * Default inbound streams per connection (one subscription each): room above MAX_SUBSCRIPTIONS_PER_PEER so
+ * that a peer over its limit gets a `busy` answer rather than a reset stream.
+ */
+export const MAX_INBOUND_STREAMS = 40
+
+/** Default outbound streams per connection. */
+export const MAX_OUTBOUND_STREAMS = 64

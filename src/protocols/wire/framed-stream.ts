@@ -1,0 +1,120 @@
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { MessageTooLargeError, ProtocolError, StreamEndedError, TimeoutError } from './errors.ts'
+import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface FramedStreamOptions {
+  /** Largest message `read()` accepts, in bytes; a longer length prefix fails with MessageTooLargeError. */
+  maxMessageBytes: number
+  /**
+   * Bytes that may arrive ahead of `read()` calls (the remote streaming several messages). Past it the
+   * stream is aborted. Default: room for one message of `maxMessageBytes`.
+   */
+  maxBufferedBytes?: number
+  /** Milliseconds allowed for each read and each write. */
+  messageTimeout: number
+}
+
+export interface MessageOptions extends AbortOptions {
+  /** Overrides the per-message timeout for this call; `null` waits bounded only by `signal`. */
+  timeout?: number | null
+}
+
+// A varint length prefix of a message that fits in 32 bits.
+const PREFIX_BYTES = 5
+
+/**
+ * Length-prefixed messages over a libp2p stream: every read bounded in size and time, every write bounded
+ * in time and waiting for the stream to drain. Failures come out as the named errors of ./errors.ts.
+ */
+export class FramedStream {
+  readonly stream: Stream
+  private readonly lp: LengthPrefixedStream<Stream>
+  private readonly messageTimeout: number
+
+  constructor(stream: Stream, options: FramedStreamOptions) {
+    this.stream = stream
+    this.messageTimeout = options.messageTimeout
+    this.lp = lpStream(stream, {
+      maxDataLength: options.maxMessageBytes,
+      maxBufferSize: options.maxBufferedBytes ?? options.maxMessageBytes + PREFIX_BYTES,
+    })
+  }
+
+  /** The next message. */
+  async read(options: MessageOptions = {}): Promise<Uint8Array> {
+    return await this.bounded('read', options, async (signal) => (await this.lp.read({ signal })).subarray())
+  }
+
+  /** Sends one message, waiting while the stream's send buffer is full. */
+  async write(message: Uint8Array | Uint8ArrayList, options: MessageOptions = {}): Promise<void> {
+    await this.bounded('write', options, async (signal) => {
+      await this.lp.write(message, { signal })
+    })
+  }
+
+  /** Closes our writing end once everything queued is sent. */
+  async close(options: MessageOptions = {}): Promise<void> {
+    await this.bounded('close', options, async (signal) => {
+      await this.stream.close({ signal })
+    })
+  }
+
+  /**
+   * Closes our end after a complete exchange. What was read is already in hand, so a failure here (the
+   * remote gone meanwhile) only resets the stream instead of failing the exchange.
+   */
+  async finish(options: MessageOptions = {}): Promise<void> {
+    try {
+      await this.close(options)
+    } catch (err) {
+      this.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  /** Resets the stream; harmless when it is already closed. */
+  abort(err: Error): void {
+    this.stream.abort(err)
+  }
+
+  private async bounded<T>(
+    what: string,
+    options: MessageOptions,
+    op: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const timeout = options.timeout === undefined ? this.messageTimeout : options.timeout
+    const timer = timeout === null ? undefined : AbortSignal.timeout(timeout)
+    const signal =
+      timer === undefined
+        ? options.signal
+        : options.signal === undefined
+          ? timer
+          : AbortSignal.any([timer, options.signal])
+    try {
+      return await op(signal)
+    } catch (err) {
+      if (timer?.aborted === true && options.signal?.aborted !== true) {
+        throw new TimeoutError(`${what} timed out after ${timeout} ms`)
+      }
+      throw translateStreamError(err)
+    }
+  }
+}
+
+/** Maps the errors of @libp2p/utils' length-prefixed reader onto ours (matched by name: no duplicate-package trap). */
+function translateStreamError(err: unknown): unknown {
+  const name = err instanceof Error ? err.name : ''
+  const message = err instanceof Error ? err.message : String(err)
+  switch (name) {
+    case 'InvalidDataLengthError':
+    case 'InvalidDataLengthLengthError':
+    case 'StreamBufferError':
+      return new MessageTooLargeError(message)
+    case 'InvalidMessageLengthError':
+      return new ProtocolError(message)
+    case 'UnexpectedEOFError':
+      return new StreamEndedError(message)
+    default:
+      return err
+  }
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict'
+import { encode } from 'cborg'
+import { lpStream } from '@libp2p/utils'
+import {
+  CHUNKS_PROTOCOL,
+  chunksProtocol,
+  type ChunksProtocol,
+  type FetchedChunk,
+} from '../../src/protocols/chunks/index.ts'
+import { ETAG_A, MemorySources, makeBlob, pseudoRandomBytes, type TestBlob } from './fixtures.ts'
+import { useNodes } from './nodes.ts'
+import { openRaw, sendFrame, sendLengthPrefix, waitForReset } from './raw-stream.ts'
+import type { Libp2p } from '@libp2p/interface'
+
+type ChunksNode = Libp2p<{ chunks: ChunksProtocol }>
+
+async function all(answers: AsyncIterable<FetchedChunk>): Promise<FetchedChunk[]> {
+  const out: FetchedChunk[] = []
+  for await (const answer of answers) out.push(answer)
+  return out
+}
+
+describe('chunks protocol', function () {
+  this.timeout(15_000)
+  const createNode = useNodes()
+  let blob: TestBlob
+
+  before(async () => {
+    blob = await makeBlob(ETAG_A, [131_072, 65_536, 8_192, 1, 100_000, 70_000])
+  })
+
+  async function pair(
+    sources: MemorySources,
+    init: { messageTimeout?: number } = {},
+  ): Promise<{ server: ChunksNode; client: ChunksNode }> {
+    const server = await createNode({ chunks: chunksProtocol({ chunks: sources, ...init }) })
+    const client = await createNode({ chunks: chunksProtocol({ chunks: new MemorySources() }) })
+    return { server, client }
+  }
+
+  it('streams chunks and misses back in request order', async () => {
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const { server, client } = await pair(sources)
+    const hashes = blob.manifest.chunks.map((c) => c.hash)
+    const unknown = new Uint8Array(32).fill(9)
+    const wanted = [hashes[4], unknown, hashes[0], hashes[3], hashes[1]]
+    const answers = await all(client.services.chunks.fetchChunks(server.getMultiaddrs(), wanted))
+    assert.deepEqual(answers, [
+      { hash: hashes[4], data: blob.chunkData[4] },
+      { hash: unknown, missing: true },
+      { hash: hashes[0], data: blob.chunkData[0] },
+      { hash: hashes[3], data: blob.chunkData[3] },
+      { hash: hashes[1], data: blob.chunkData[1] },
+    ])
+  })
+
+  it('refuses a batch larger than the limit before sending it', async () => {
+    const { server, client } = await pair(new MemorySources())
+    const hashes = Array.from({ length: 65 }, () => new Uint8Array(32))
+    await assert.rejects(all(client.services.chunks.fetchChunks(server.getMultiaddrs(), hashes)), {
+      name: 'InvalidParametersError',
+    })
+  })
+
+  it('catches a server that sends the wrong bytes, after the good chunks before it', async () => {
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const hashes = blob.manifest.chunks.map((c) => c.hash)
+    sources.chunks.set(Buffer.from(hashes[2]).toString('hex'), pseudoRandomBytes(8_192, 404))
+    const { server, client } = await pair(sources)
+    const received: FetchedChunk[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const answer of client.services.chunks.fetchChunks(server.getMultiaddrs(), hashes)) {
+          received.push(answer)
+        }
+      })(),
+      (err: Error & { peer?: string; hash?: Uint8Array }) => {
+        assert.equal(err.name, 'BadChunkError')
+        assert.equal(err.peer, server.peerId.toString())
+        assert.deepEqual(err.hash, hashes[2])
+        return true
+      },
+    )
+    assert.equal(received.length, 2)
+  })
+
+  it('rejects malformed and oversized answers from a raw server', async () => {
+    const server = await createNode({})
+    const { client } = await pair(new MemorySources())
+    const answers = [Uint8Array.of(7, 1, 2), Uint8Array.of(0), new Uint8Array(1 + 131_072 + 1)]
+    let next = 0
+    await server.handle(CHUNKS_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream)
+      await lp.read()
+      await lp.write(answers[next++]).catch(() => {})
+    })
+    const fetch = (): Promise<FetchedChunk[]> =>
+      all(client.services.chunks.fetchChunks(server.getMultiaddrs(), [blob.manifest.chunks[0].hash]))
+    await assert.rejects(fetch(), { name: 'ProtocolError' })
+    await assert.rejects(fetch(), { name: 'ProtocolError' })
+    await assert.rejects(fetch(), { name: 'MessageTooLargeError' })
+  })
+
+  it('cancels mid-batch through the signal, and leaving the loop early resets the stream', async () => {
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const { server, client } = await pair(sources)
+    const hashes = blob.manifest.chunks.map((c) => c.hash)
+
+    const controller = new AbortController()
+    const seen: FetchedChunk[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const answer of client.services.chunks.fetchChunks(server.getMultiaddrs(), hashes, {
+          signal: controller.signal,
+        })) {
+          seen.push(answer)
+          controller.abort()
+        }
+      })(),
+      { name: 'AbortError' },
+    )
+    assert.equal(seen.length, 1)
+
+    for await (const answer of client.services.chunks.fetchChunks(server.getMultiaddrs(), hashes)) {
+      assert.ok('data' in answer)
+      break
+    }
+
+    const answers = await all(client.services.chunks.fetchChunks(server.getMultiaddrs(), hashes))
+    assert.equal(answers.length, hashes.length)
+  })
+
+  it('aborts a malformed, oversized or too large request and keeps serving others', async () => {
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const { server, client } = await pair(sources)
+    const bad = [
+      encode({ type: 'want', hashes: [] }),
+      encode({ type: 'want', hashes: [new Uint8Array(31)] }),
+      encode({ type: 'want', hashes: Array.from({ length: 65 }, () => new Uint8Array(32)) }),
+      encode({ type: 'gimme', hashes: [new Uint8Array(32)] }),
+      Uint8Array.of(0xa1, 0x61),
+    ]
+    for (const payload of bad) {
+      const stream = await openRaw(client, server, CHUNKS_PROTOCOL)
+      await sendFrame(stream, payload)
+      assert.equal(await waitForReset(stream), 'reset')
+    }
+    const oversized = await openRaw(client, server, CHUNKS_PROTOCOL)
+    sendLengthPrefix(oversized, 1 << 24)
+    assert.equal(await waitForReset(oversized), 'reset')
+
+    const answers = await all(
+      client.services.chunks.fetchChunks(server.getMultiaddrs(), [blob.manifest.chunks[5].hash]),
+    )
+    assert.deepEqual(answers, [{ hash: blob.manifest.chunks[5].hash, data: blob.chunkData[5] }])
+  })
+
+  it('does not read ahead for a client that stops reading, and drops it after the timeout', async () => {
+    const big = await makeBlob(
+      ETAG_A,
+      Array.from({ length: 64 }, () => 120_000),
+      3,
+    )
+    const sources = new MemorySources()
+    sources.addBlob(big)
+    const { server, client } = await pair(sources, { messageTimeout: 300 })
+    const stream = await openRaw(client, server, CHUNKS_PROTOCOL)
+    stream.pause() // nothing read: yamux grants the server no more window than the first 256 KiB
+    await sendFrame(stream, encode({ type: 'want', hashes: big.manifest.chunks.map((c) => c.hash) }))
+    assert.equal(await waitForReset(stream), 'reset')
+    // What the yamux window let through (256-512 KiB here, 2-4 chunks of 120 kB) and the chunk that waited
+    // for drain until the timeout: a handful, not the batch.
+    assert.ok(sources.chunkReads <= 6, `server read ${sources.chunkReads} of 64 chunks`)
+  })
+
+  it('start and stop are harmless twice', async () => {
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const { server, client } = await pair(sources)
+    const hash = blob.manifest.chunks[3].hash
+    await server.services.chunks.stop()
+    await server.services.chunks.stop()
+    await assert.rejects(all(client.services.chunks.fetchChunks(server.getMultiaddrs(), [hash])), {
+      name: 'UnsupportedProtocolError',
+    })
+    await server.services.chunks.start()
+    await server.services.chunks.start()
+    assert.deepEqual(await all(client.services.chunks.fetchChunks(server.getMultiaddrs(), [hash])), [
+      { hash, data: blob.chunkData[3] },
+    ])
+  })
+})
