@@ -1,6 +1,9 @@
 import type { CommandModule } from 'yargs'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
-import { pullSnapshot } from '../../node/pull/pull-snapshot.ts'
+import { NotRunningError } from '../../node/control-client.ts'
+import { modelAddViaDaemon } from '../../node/model-add-client.ts'
+import { pullSnapshot, type PullProgress, type PullResult } from '../../node/pull/pull-snapshot.ts'
+import type { ModelAddRequest } from '../../node/swarm-extension.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
 import { resolveHubCacheDir, validateRepoId } from '../../store/hf-cache/index.ts'
 import { ShardIndex } from '../../store/index-db/shard-index.ts'
@@ -46,29 +49,38 @@ export const modelAddCommand: CommandModule<object, AddArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }) as never,
   handler: async (args) => {
     const repo = { type: asRepoType(args['repo-type']), id: validateRepoId(args.repo_id) }
-    const cacheDir = resolveHubCacheDir()
     const home = resolveNodeHome()
-    await initXet()
-    const index = ShardIndex.open(indexPath(home))
     const bar = createProgressBar({ title: repo.id, quiet: args.quiet })
     const abort = new AbortController()
     const onSigint = (): void => abort.abort(new Error('interrupted'))
     process.once('SIGINT', onSigint)
+    const request = {
+      repo,
+      revision: args.revision,
+      files: args.files,
+      include: args.include,
+      exclude: args.exclude,
+      hub: hubConfigFromEnv(),
+    }
+    const onProgress = (p: PullProgress): void =>
+      bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`)
     try {
       const started = Date.now()
-      const result = await pullSnapshot({
-        config: hubConfigFromEnv(),
-        cacheDir,
-        home,
-        index,
-        repo,
-        revision: args.revision,
-        files: args.files,
-        include: args.include,
-        exclude: args.exclude,
-        signal: abort.signal,
-        onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`),
-      })
+      let result: PullResult
+      try {
+        // With a daemon running, the pull goes through it and the swarm.
+        result = await modelAddViaDaemon(
+          home,
+          request,
+          (e) => {
+            if (e.type === 'progress') onProgress(e.progress)
+          },
+          abort.signal,
+        )
+      } catch (err) {
+        if (!(err instanceof NotRunningError)) throw err
+        result = await pullInProcess(home, request, onProgress, abort.signal)
+      }
       const secs = (Date.now() - started) / 1000
       bar.done()
       if (args.json) {
@@ -79,12 +91,40 @@ export const modelAddCommand: CommandModule<object, AddArgs> = {
       if (!args.quiet) {
         console.log(
           `${repo.id}@${result.commit.slice(0, 8)}: ${result.files.length} files, ${got} downloaded ` +
-            `(${formatBytes(result.bytesFetched)} in ${secs.toFixed(1)}s), ${result.files.length - got} already cached`,
+            `(${formatBytes(result.bytesFetched)} in ${secs.toFixed(1)}s: ${formatBytes(result.bytesFromPeers)} from peers, ` +
+            `${formatBytes(result.bytesFromHub)} from the Hub), ${result.files.length - got} already cached`,
         )
       }
     } finally {
       process.off('SIGINT', onSigint)
-      index.close()
     }
   },
+}
+
+/** No daemon: straight from the Hub, in this process. */
+async function pullInProcess(
+  home: string,
+  request: ModelAddRequest,
+  onProgress: (p: PullProgress) => void,
+  signal: AbortSignal,
+): Promise<PullResult> {
+  await initXet()
+  const index = ShardIndex.open(indexPath(home))
+  try {
+    return await pullSnapshot({
+      config: request.hub,
+      cacheDir: resolveHubCacheDir(),
+      home,
+      index,
+      repo: request.repo,
+      revision: request.revision,
+      files: request.files,
+      include: request.include,
+      exclude: request.exclude,
+      signal,
+      onProgress,
+    })
+  } finally {
+    index.close()
+  }
 }

@@ -1,0 +1,156 @@
+import { chunksProtocol, type ChunksProtocol } from '../protocols/chunks/index.ts'
+import { haveProtocol } from '../protocols/have/index.ts'
+import type { HubConfig } from '../protocols/hub/hub-config.ts'
+import { manifestProtocol, type ManifestProtocol } from '../protocols/manifest/index.ts'
+import { validateRepo, type RepoRef } from '../store/hf-cache/index.ts'
+import { HttpError } from './control-server.ts'
+import type { DaemonExtension, DaemonParts } from './daemon-parts.ts'
+import { createLocalSources } from './local-sources.ts'
+import { peerSource, snapshotFromPeers, type SwarmServices } from './peer-sources.ts'
+import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
+
+/** What the CLI sends to POST /v1/models/add: the pull, and the Hub settings of the user's environment. */
+export interface ModelAddRequest {
+  repo: RepoRef
+  revision: string
+  files?: string[]
+  include?: string[]
+  exclude?: string[]
+  hub: HubConfig
+}
+
+/** One line of the NDJSON answer. */
+export type ModelAddEvent =
+  | { type: 'progress'; progress: PullProgress }
+  | { type: 'result'; result: Awaited<ReturnType<typeof pullSnapshot>> }
+  | { type: 'error'; name: string; message: string }
+
+const PROGRESS_EVERY_MS = 200
+
+/**
+ * The swarm inside the daemon: serves this node's snapshots, manifests, have-maps and chunks over the wire
+ * protocols, and pulls models for the CLI (POST /v1/models/add) from connected peers, the Hub filling in.
+ */
+export function swarmExtension(): DaemonExtension {
+  return {
+    name: 'swarm',
+    services(ctx) {
+      const sources = createLocalSources({
+        cacheDir: ctx.cacheDir,
+        index: ctx.index,
+        chunkCache: ctx.chunkCache,
+      })
+      return {
+        manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
+        have: haveProtocol({ haves: sources }),
+        chunks: chunksProtocol({ chunks: sources }),
+      }
+    },
+    start(parts) {
+      const services: SwarmServices = {
+        manifest: parts.libp2p.services.manifest as ManifestProtocol,
+        chunks: parts.libp2p.services.chunks as ChunksProtocol,
+      }
+      parts.control.route('POST', '/v1/models/add', async (req) => {
+        const body = parseAddRequest(await req.json())
+        const res = req.res
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+        const send = (e: ModelAddEvent): void => void res.write(`${JSON.stringify(e)}\n`)
+        const signal = AbortSignal.any([req.signal, parts.signal])
+        try {
+          const result = await pull(parts, services, body, signal, send)
+          send({ type: 'result', result })
+        } catch (err) {
+          send({ type: 'error', name: (err as Error).name, message: (err as Error).message })
+        }
+        res.end()
+      })
+    },
+  }
+}
+
+async function pull(
+  parts: DaemonParts,
+  services: SwarmServices,
+  body: ModelAddRequest,
+  signal: AbortSignal,
+  send: (e: ModelAddEvent) => void,
+): Promise<Awaited<ReturnType<typeof pullSnapshot>>> {
+  const id = `pull-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
+  const end = parts.transfers.begin({
+    id,
+    direction: 'download',
+    repo: `${body.repo.type}/${body.repo.id}`,
+    etag: null,
+    path: null,
+    bytesTotal: null,
+  })
+  let last = 0
+  try {
+    const connected = (): ReturnType<DaemonParts['libp2p']['getPeers']> => parts.libp2p.getPeers()
+    const result = await pullSnapshot({
+      config: body.hub,
+      cacheDir: parts.cacheDir,
+      home: parts.home,
+      index: parts.index,
+      chunkCache: parts.chunkCache,
+      repo: body.repo,
+      revision: body.revision,
+      files: body.files,
+      include: body.include,
+      exclude: body.exclude,
+      peers: () => connected().map((p) => peerSource(p, services)),
+      peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
+      signal,
+      onProgress: (p) => {
+        parts.transfers.update(id, {
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          peers: connected().length,
+        })
+        if (Date.now() - last >= PROGRESS_EVERY_MS) {
+          last = Date.now()
+          send({ type: 'progress', progress: { ...p } })
+        }
+      },
+    })
+    for (const f of result.files) {
+      if (f.downloaded) void parts.content.provideBlob(f.etag, { signal: parts.signal }).catch(() => {})
+    }
+    return result
+  } finally {
+    end()
+  }
+}
+
+function parseAddRequest(raw: unknown): ModelAddRequest {
+  const b = raw as Partial<ModelAddRequest>
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')
+  if (typeof b !== 'object' || b === null || typeof b.revision !== 'string' || typeof b.repo !== 'object') {
+    throw new HttpError(400, 'expected { repo: { type, id }, revision, hub, files?, include?, exclude? }')
+  }
+  const hub = b.hub as Partial<HubConfig> | undefined
+  if (hub === undefined || typeof hub.endpoint !== 'string' || typeof hub.offline !== 'boolean') {
+    throw new HttpError(400, 'expected hub: { endpoint, token, offline }')
+  }
+  for (const k of ['files', 'include', 'exclude'] as const) {
+    if (b[k] !== undefined && !strings(b[k])) throw new HttpError(400, `${k} must be a list of strings`)
+  }
+  try {
+    validateRepo(b.repo as RepoRef)
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message)
+  }
+  return {
+    repo: b.repo as RepoRef,
+    revision: b.revision,
+    files: b.files,
+    include: b.include,
+    exclude: b.exclude,
+    hub: {
+      endpoint: hub.endpoint,
+      token: typeof hub.token === 'string' ? hub.token : null,
+      offline: hub.offline,
+    },
+  }
+}
