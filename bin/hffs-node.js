@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point. libp2p 3 and node:sqlite need Node >= 22; when an older system Node starts us,
 // re-run this same script under the Node 22 binary that the `node` package installed.
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
@@ -15,10 +15,12 @@ if (major < 22) {
     console.error(`hffs-node: needs Node >= 22 (this is ${process.version}); run npm install first`)
     process.exit(1)
   }
-  const r = spawnSync(node22, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+  const child = spawn(node22, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
     stdio: 'inherit',
   })
-  process.exit(r.status ?? 1)
+  // Signals for the daemon in --foreground reach the real process.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig))
+  child.on('exit', (code, signal) => process.exit(code ?? (signal !== null ? 128 + 1 : 1)))
 } else {
   // node:sqlite is stable in use but still flagged experimental in Node 22: keep that notice off users' terminals.
   process.removeAllListeners('warning')

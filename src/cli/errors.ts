@@ -12,10 +12,27 @@ const EXPECTED = new Set([
   'OfflineError',
   'HubUnreachableError',
   'DiskFullError',
+  'NotRunningError',
+  'ControlApiError',
+  'DaemonStartError',
+  'DaemonStopError',
+  'AlreadyRunningError',
+  'HttpListenError',
+  'PeerAddressError',
 ])
+
+/** Exit code of a command that needs the daemon when none runs (as LSB's `status`: program is not running). */
+export const NOT_RUNNING_EXIT_CODE = 3
 
 export class UsageError extends Error {
   override name = 'UsageError'
+}
+
+/** 2 for usage errors, 3 when the daemon is not running, 1 for everything else. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return 2
+  if (err instanceof Error && err.name === 'NotRunningError') return NOT_RUNNING_EXIT_CODE
+  return 1
 }
 
 /** One line for the terminal; a stack only for bugs, and only with HFFS_DEBUG=1. */

@@ -1,12 +1,20 @@
 import yargs, { type Argv } from 'yargs'
 import { modelCommand } from './commands/model.ts'
-import { formatError, UsageError } from './errors.ts'
+import { exitCodeOf, formatError, UsageError } from './errors.ts'
+import { peerCommand } from './commands/peer.ts'
+import { startCommand } from './commands/start.ts'
+import { statusCommand } from './commands/status.ts'
+import { stopCommand } from './commands/stop.ts'
 
 /** Runs the CLI; sets process.exitCode rather than exiting so that pending output is flushed. */
 export async function main(argv: string[]): Promise<void> {
   const parser: Argv = yargs(argv)
     .scriptName('hffs-node')
     .usage('$0 <command>\n\nShare the Hugging Face Hub cache between machines.')
+    .command(startCommand)
+    .command(stopCommand)
+    .command(statusCommand)
+    .command(peerCommand)
     .command(modelCommand)
     .demandCommand(1, 'name a command; see hffs-node --help')
     .strict()
@@ -20,6 +28,6 @@ export async function main(argv: string[]): Promise<void> {
     await parser.parseAsync()
   } catch (err) {
     console.error(`hffs-node: ${formatError(err)}`)
-    process.exitCode = err instanceof UsageError ? 2 : 1
+    process.exitCode = exitCodeOf(err)
   }
 }

@@ -34,3 +34,38 @@ export function chunkCacheLimit(env: NodeJS.ProcessEnv = process.env): number {
   }
   return n
 }
+
+/** The daemon's Ed25519 private key (protobuf), mode 0600: the node's peer id. */
+export function peerKeyPath(home: string): string {
+  return join(home, 'peer.key')
+}
+
+/** Settings of the daemon: ports, listen addresses, bootstrap peers, mDNS, chunk cache size. */
+export function nodeConfigPath(home: string): string {
+  return join(home, 'config.json')
+}
+
+/** The bearer token of the control API, mode 0600. */
+export function controlTokenPath(home: string): string {
+  return join(home, 'control.token')
+}
+
+/** Written by a running daemon: its pid, control port and addresses. */
+export function daemonInfoPath(home: string): string {
+  return join(home, 'daemon.json')
+}
+
+/** Held (O_EXCL) by the one daemon of this home, with its pid. */
+export function daemonLockPath(home: string): string {
+  return join(home, 'daemon.lock')
+}
+
+/** stdout and stderr of a detached daemon. */
+export function daemonLogPath(home: string): string {
+  return join(home, 'daemon.log')
+}
+
+/** Peers added by hand (`hffs-node peer add`), dialled at every start. */
+export function manualPeersPath(home: string): string {
+  return join(home, 'peers.json')
+}

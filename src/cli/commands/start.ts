@@ -1,0 +1,121 @@
+import type { CommandModule } from 'yargs'
+import { SHUTDOWN_TIMEOUT_MS } from '../../node/constants.ts'
+import { readDaemonInfo } from '../../node/daemon-info.ts'
+import { AlreadyRunningError, runningDaemonPid } from '../../node/daemon-lock.ts'
+import { daemonStatus, type DaemonStatus } from '../../node/daemon-status.ts'
+import { daemonLogPath, resolveNodeHome } from '../../node/home.ts'
+import { createLogger } from '../../node/logger.ts'
+import { loadNodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
+import { onShutdownSignals } from '../../node/process-signals.ts'
+import { spawnDaemon } from '../../node/spawn-daemon.ts'
+import { resolveHubCacheDir } from '../../store/hf-cache/index.ts'
+
+interface StartArgs {
+  port?: number
+  listen?: string[]
+  bootstrap?: string[]
+  mdns?: boolean
+  foreground: boolean
+}
+
+export const startCommand: CommandModule<object, StartArgs> = {
+  command: 'start',
+  describe: 'Start the daemon of this HFFS_HOME (detached unless --foreground)',
+  builder: (y) =>
+    y
+      .option('port', {
+        type: 'number',
+        describe: 'Control API port on 127.0.0.1; 0 = any free port (default 9009, or config.json)',
+      })
+      .option('listen', {
+        type: 'string',
+        array: true,
+        describe: 'libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/0)',
+      })
+      .option('bootstrap', {
+        type: 'string',
+        array: true,
+        describe: 'Peer multiaddr to dial at start and keep connected, repeatable',
+      })
+      .option('mdns', { type: 'boolean', describe: 'Find peers on the LAN by mDNS (default on; --no-mdns)' })
+      .option('foreground', {
+        type: 'boolean',
+        default: false,
+        describe: 'Run in this process, logging to stderr, until SIGINT/SIGTERM or `hffs-node stop`',
+      }) as never,
+  handler: async (args) => {
+    const home = resolveNodeHome()
+    const flags: NodeConfigFlags = {
+      port: args.port,
+      listen: args.listen,
+      bootstrap: args.bootstrap,
+      mdns: args.mdns,
+    }
+    const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
+    if (await printIfRunning(home)) return
+    if (!args.foreground) {
+      const status = await spawnDaemon({ home, args: forwardedFlags(args) })
+      printStarted(status, daemonLogPath(home))
+      return
+    }
+    const shutdown = new AbortController()
+    const log = createLogger('cli')
+    const removeHandlers = onShutdownSignals(shutdown, log)
+    // A shutdown that hangs (a peer that never lets go) must not keep the process forever.
+    shutdown.signal.addEventListener('abort', () => {
+      setTimeout(() => {
+        log.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`)
+        process.exit(1)
+      }, SHUTDOWN_TIMEOUT_MS).unref()
+    })
+    try {
+      // Loaded here: libp2p and the protocols take a while to import, and only the daemon needs them.
+      const { startDaemon } = await import('../../node/daemon.ts')
+      const { daemonExtensions } = await import('../../node/daemon-extensions.ts')
+      const daemon = await startDaemon({
+        home,
+        cacheDir: resolveHubCacheDir(),
+        config,
+        shutdown,
+        extensions: daemonExtensions,
+      })
+      printStarted(await daemonStatus(daemon.parts))
+      await daemon.stopped
+    } catch (err) {
+      if (!(err instanceof AlreadyRunningError)) throw err
+      await printIfRunning(home)
+    } finally {
+      removeHandlers()
+    }
+    // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
+    setTimeout(() => process.exit(), 200).unref()
+  },
+}
+
+/** `already running (pid, control URL)`; exit code 0: start is idempotent. */
+async function printIfRunning(home: string): Promise<boolean> {
+  const pid = await runningDaemonPid(home)
+  if (pid === null) return false
+  const info = await readDaemonInfo(home)
+  const where =
+    info !== null && info.pid === pid ? `, control ${info.controlUrl}, peer id ${info.peerId}` : ', starting'
+  console.log(`already running (pid ${pid}${where})`)
+  return true
+}
+
+function forwardedFlags(args: StartArgs): string[] {
+  const out: string[] = []
+  if (args.port !== undefined) out.push('--port', String(args.port))
+  for (const l of args.listen ?? []) out.push('--listen', l)
+  for (const b of args.bootstrap ?? []) out.push('--bootstrap', b)
+  if (args.mdns !== undefined) out.push(args.mdns ? '--mdns' : '--no-mdns')
+  return out
+}
+
+function printStarted(status: DaemonStatus, logPath?: string): void {
+  console.log(`started (pid ${status.pid})`)
+  console.log(`peer id    ${status.peerId}`)
+  console.log(`control    ${status.controlUrl}`)
+  for (const addr of status.listen) console.log(`listening  ${addr}`)
+  if (logPath !== undefined) console.log(`log        ${logPath}`)
+}

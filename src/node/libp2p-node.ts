@@ -1,0 +1,79 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
+import { DHT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_PARALLEL_DIALS } from './constants.ts'
+
+/**
+ * A libp2p service factory, as the wire protocols export them: `(components) => service`. Typed loosely
+ * here because libp2p does not export its Components type; each factory states the components it uses.
+ */
+export type ServiceFactory = (components: never) => unknown
+
+/** The services every hffs node runs; `mdns` only when enabled. Extra services are looked up by name. */
+export interface HffsServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  mdns?: PeerDiscovery
+}
+
+export type HffsLibp2p = Libp2p<HffsServices>
+
+export interface CreateHffsNodeParams {
+  /** The node's identity (see loadOrCreatePeerKey). */
+  privateKey: PrivateKey
+  /** Listen multiaddrs, e.g. `/ip4/0.0.0.0/tcp/0`. */
+  listen: string[]
+  /** Multicast DNS on the LAN. Never enable it in a test outside a network namespace. */
+  mdns: boolean
+  /** More libp2p services, by name (the wire protocols); a name may not replace a built-in one. */
+  services?: Record<string, ServiceFactory>
+  /** Start listening at once; default true. */
+  start?: boolean
+}
+
+const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
+
+/**
+ * The node's libp2p: TCP, Noise, Yamux, identify, ping, our private Kademlia DHT in server mode (peers on a
+ * LAN are dialable, so private addresses are kept), and mDNS when enabled. libp2p 3 does not dial the peers
+ * mDNS finds: see DiscoveryDialer.
+ */
+export async function createHffsNode(params: CreateHffsNodeParams): Promise<HffsLibp2p> {
+  for (const name of Object.keys(params.services ?? {})) {
+    if (BUILT_IN.includes(name)) throw new Error(`service name "${name}" is taken by a built-in service`)
+  }
+  const services: Record<string, ServiceFactory> = {
+    identify: identify() as ServiceFactory,
+    ping: ping() as ServiceFactory,
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      clientMode: false,
+      peerInfoMapper: passthroughMapper,
+      logPrefix: 'libp2p:hffs-dht',
+    }) as ServiceFactory,
+    ...(params.mdns ? { mdns: mdns() as ServiceFactory } : {}),
+    ...params.services,
+  }
+  return createLibp2p<HffsServices>({
+    privateKey: params.privateKey,
+    start: params.start ?? true,
+    nodeInfo: { name: 'hffs-node' },
+    addresses: { listen: params.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
+      maxParallelDials: MAX_PARALLEL_DIALS,
+      dialTimeout: DIAL_TIMEOUT_MS,
+    },
+    services: services as unknown as ServiceFactoryMap<HffsServices>,
+  })
+}

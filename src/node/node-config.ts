@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises'
+import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
+import { DEFAULT_CONTROL_PORT, DEFAULT_LISTEN } from './constants.ts'
+import { chunkCacheLimit, ConfigError, nodeConfigPath } from './home.ts'
+
+/** What a daemon runs with: `HFFS_HOME/config.json`, overridden by flags, over the defaults. */
+export interface NodeConfig {
+  /** Control API port on 127.0.0.1 (0: any free port). Default 9009. */
+  port: number
+  /** libp2p listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
+  listen: string[]
+  /** Peers dialled at start and redialled when they drop; they bootstrap the DHT. Default none. */
+  bootstrap: string[]
+  /** Find and dial peers on the LAN by multicast DNS. Default true. */
+  mdns: boolean
+  /** Size bound of the chunk cache; `HFFS_CHUNK_CACHE_BYTES` overrides it. Default 10 GB. */
+  chunkCacheBytes: number
+}
+
+/** Command-line flags: each one given replaces the config file's value. */
+export type NodeConfigFlags = Partial<Pick<NodeConfig, 'port' | 'listen' | 'bootstrap' | 'mdns'>>
+
+export interface LoadNodeConfigParams {
+  home: string
+  flags?: NodeConfigFlags
+  env?: NodeJS.ProcessEnv
+}
+
+const KEYS = ['port', 'listen', 'bootstrap', 'mdns', 'chunkCacheBytes'] as const
+
+/** Reads and checks `HFFS_HOME/config.json` (absent: defaults), then applies flags and env. */
+export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<NodeConfig> {
+  const path = nodeConfigPath(params.home)
+  let text: string | null = null
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  let fromFile: Partial<NodeConfig> = {}
+  if (text !== null) {
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (err) {
+      throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`)
+    }
+    fromFile = parseNodeConfig(raw, path)
+  }
+  const flags = parseNodeConfig(dropUndefined(params.flags ?? {}), 'command line')
+  const env = params.env ?? process.env
+  const config: NodeConfig = {
+    port: DEFAULT_CONTROL_PORT,
+    listen: DEFAULT_LISTEN,
+    bootstrap: [],
+    mdns: true,
+    chunkCacheBytes: DEFAULT_CHUNK_CACHE_BYTES,
+    ...fromFile,
+    ...flags,
+  }
+  if (env.HFFS_CHUNK_CACHE_BYTES !== undefined && env.HFFS_CHUNK_CACHE_BYTES !== '')
+    config.chunkCacheBytes = chunkCacheLimit(env)
+  return config
+}
+
+/** Checks every field of a config object; throws a one-line ConfigError naming `source` and the field. */
+export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfig> {
+  const fail = (msg: string): never => {
+    throw new ConfigError(`${source}: ${msg}`)
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('must be a JSON object')
+  const obj = raw as Record<string, unknown>
+  const out: Partial<NodeConfig> = {}
+  for (const key of Object.keys(obj)) {
+    if (!(KEYS as readonly string[]).includes(key))
+      fail(`unknown setting "${key}" (known: ${KEYS.join(', ')})`)
+  }
+  if (obj.port !== undefined) {
+    const p = obj.port
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535)
+      fail(`"port" must be a whole number from 0 to 65535, got ${JSON.stringify(p)}`)
+    out.port = p as number
+  }
+  for (const key of ['listen', 'bootstrap'] as const) {
+    const v = obj[key]
+    if (v === undefined) continue
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+      fail(`"${key}" must be a list of multiaddrs`)
+    for (const s of v as string[]) checkMultiaddr(s, key, fail)
+    out[key] = [...(v as string[])]
+  }
+  if (obj.mdns !== undefined) {
+    if (typeof obj.mdns !== 'boolean') fail(`"mdns" must be true or false, got ${JSON.stringify(obj.mdns)}`)
+    out.mdns = obj.mdns as boolean
+  }
+  if (obj.chunkCacheBytes !== undefined) {
+    const n = obj.chunkCacheBytes
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      fail(`"chunkCacheBytes" must be a whole number of bytes, got ${JSON.stringify(n)}`)
+    out.chunkCacheBytes = n as number
+  }
+  if (out.listen !== undefined && out.listen.length === 0) fail('"listen" needs at least one address')
+  return out
+}
+
+function checkMultiaddr(s: string, field: string, fail: (msg: string) => never): void {
+  try {
+    multiaddr(s)
+  } catch {
+    fail(`"${field}": "${s}" is not a multiaddr (e.g. /ip4/192.168.1.2/tcp/4001)`)
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
