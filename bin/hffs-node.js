@@ -3,6 +3,7 @@
 // re-run this same script under the Node 22 binary that the `node` package installed.
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 
 const major = Number(process.versions.node.split('.')[0])
@@ -20,7 +21,7 @@ if (major < 22) {
   })
   // Signals for the daemon in --foreground reach the real process.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig))
-  child.on('exit', (code, signal) => process.exit(code ?? (signal !== null ? 128 + 1 : 1)))
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)))
 } else {
   // node:sqlite is stable in use but still flagged experimental in Node 22: keep that notice off users' terminals.
   process.removeAllListeners('warning')

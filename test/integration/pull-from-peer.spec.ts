@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startMockHub, type MockHub } from '../../scripts/mock-hub/index.ts'
+import { startDaemonCli, useDaemonHomes, type DaemonEnv } from '../cli/daemon-helpers.ts'
+import { writeMockBranch } from '../helpers/mock-repos.ts'
+import { runCli } from '../helpers/run-cli.ts'
+import { useTmpDir } from '../helpers/tmp-dir.ts'
+
+interface PeerLs {
+  peerId: string
+  connected: boolean
+}
+
+describe('pulling a model from a peer (two real daemons on 127.0.0.1)', function () {
+  this.timeout(120_000)
+  const tmp = useTmpDir()
+  const home = useDaemonHomes()
+  let hub: MockHub
+  const weights = randomBytes(6 * 1024 * 1024 + 11)
+  const weights2 = Buffer.concat([weights.subarray(0, 5 * 1024 * 1024), randomBytes(1024 * 1024)])
+
+  beforeEach(async () => {
+    const root = join(tmp(), 'mock')
+    await writeMockBranch(root, 'models/org/m', 'main', {
+      'model.safetensors': weights,
+      'config.json': '{"a": 1}',
+      'sub dir/tokenizer.json': '{"t": true}',
+    })
+    await writeMockBranch(root, 'models/org/m', 'v2', {
+      'model.safetensors': weights2,
+      'config.json': '{"a": 2}',
+    })
+    hub = await startMockHub({ root })
+  })
+  afterEach(async () => {
+    await hub.close()
+  })
+
+  async function daemon(name: string): Promise<{ env: DaemonEnv; libp2pPort: number; peerId: string }> {
+    const env = { ...home(name), HF_ENDPOINT: hub.url, HF_TOKEN: '' }
+    const r = await startDaemonCli(env)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as {
+      peerId: string
+      listen: string[]
+    }
+    const addr = status.listen.find((a) => a.startsWith('/ip4/127.0.0.1/tcp/')) as string
+    return { env, libp2pPort: Number(addr.split('/')[4]), peerId: status.peerId }
+  }
+
+  async function connect(from: DaemonEnv, to: { libp2pPort: number; peerId: string }): Promise<void> {
+    const r = await runCli(['peer', 'add', '127.0.0.1', '--port', String(to.libp2pPort)], from)
+    assert.equal(r.code, 0, r.stderr)
+    const peers = JSON.parse((await runCli(['peer', 'ls', '--json'], from)).stdout) as PeerLs[]
+    assert.ok(peers.some((p) => p.peerId === to.peerId && p.connected))
+  }
+
+  it('gets every blob from the peer, verified, with the Hub serving no file bytes', async () => {
+    const a = await daemon('a')
+    const b = await daemon('b')
+    let r = await runCli(['model', 'add', 'org/m', '--quiet'], a.env)
+    assert.equal(r.code, 0, r.stderr)
+    hub.resetStats()
+    await connect(b.env, a)
+
+    r = await runCli(['model', 'add', 'org/m', '--json'], b.env)
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as {
+      origin: string
+      files: { path: string; source: string }[]
+      bytesFromHub: number
+    }
+    assert.equal(result.origin, 'hub', 'the Hub is asked which blob is at which path')
+    assert.deepEqual(
+      result.files.map((f) => [f.path, f.source]),
+      [
+        ['config.json', 'peers'],
+        ['model.safetensors', 'peers'],
+        ['sub dir/tokenizer.json', 'peers'],
+      ],
+    )
+    assert.equal(hub.stats().totalBytes, 0, 'no file content came from the Hub')
+    const path = (
+      await runCli(['model', 'ls', '--repo-id', 'org/m', '--file', 'model.safetensors'], b.env)
+    ).stdout.trim()
+    assert.ok(path.startsWith(b.env.HF_HUB_CACHE))
+    assert.ok(Buffer.from(await readFile(path)).equals(weights))
+  })
+
+  it('works with the Hub unreachable: the listing comes from the peer', async () => {
+    const a = await daemon('a')
+    assert.equal((await runCli(['model', 'add', 'org/m', '--quiet'], a.env)).code, 0)
+    const b = await daemon('b')
+    await connect(b.env, a)
+    const r = await runCli(['model', 'add', 'org/m', '--json'], { ...b.env, HF_HUB_OFFLINE: '1' })
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as { origin: string; bytesFromPeers: number }
+    assert.equal(result.origin, 'peer')
+    assert.ok(result.bytesFromPeers >= weights.byteLength)
+  })
+
+  it('fetches only the new chunks of a revision that shares most of its data', async () => {
+    const a = await daemon('a')
+    assert.equal((await runCli(['model', 'add', 'org/m', '--quiet'], a.env)).code, 0)
+    assert.equal((await runCli(['model', 'add', 'org/m', '--revision', 'v2', '--quiet'], a.env)).code, 0)
+    const b = await daemon('b')
+    await connect(b.env, a)
+    assert.equal((await runCli(['model', 'add', 'org/m', '--quiet'], b.env)).code, 0)
+    const r = await runCli(['model', 'add', 'org/m', '--revision', 'v2', '--json'], b.env)
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as { bytesFromPeers: number }
+    assert.ok(
+      result.bytesFromPeers < 1.5 * 1024 * 1024,
+      `moved ${result.bytesFromPeers} bytes for a 1 MiB change`,
+    )
+  })
+
+  it('falls back to the Hub when no peer has the blob, and says clearly when nothing can serve it', async () => {
+    const a = await daemon('a')
+    const b = await daemon('b')
+    await connect(b.env, a)
+    let r = await runCli(['model', 'add', 'org/m', '--json'], b.env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((JSON.parse(r.stdout) as { bytesFromHub: number }).bytesFromHub >= weights.byteLength)
+    r = await runCli(['model', 'add', 'org/m', '--revision', 'v2', '--quiet'], {
+      ...b.env,
+      HF_HUB_OFFLINE: '1',
+    })
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /HF_HUB_OFFLINE|no peer/)
+  })
+})
