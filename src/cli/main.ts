@@ -5,6 +5,7 @@ import { peerCommand } from './commands/peer.ts'
 import { startCommand } from './commands/start.ts'
 import { statusCommand } from './commands/status.ts'
 import { stopCommand } from './commands/stop.ts'
+import { uninstallCommand } from './commands/uninstall.ts'
 
 /** Runs the CLI; sets process.exitCode rather than exiting so that pending output is flushed. */
 export async function main(argv: string[]): Promise<void> {
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(statusCommand)
     .command(peerCommand)
     .command(modelCommand)
+    .command(uninstallCommand)
     .demandCommand(1, 'name a command; see hffs-node --help')
     .strict()
     .help()

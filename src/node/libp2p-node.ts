@@ -6,7 +6,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
+import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import { DHT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_PARALLEL_DIALS } from './constants.ts'
 
 /**
@@ -40,6 +40,15 @@ export interface CreateHffsNodeParams {
 
 const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
 
+/** TCP, Noise and Yamux as every hffs node runs them (benchmarks build their baseline from this too). */
+export function transportStack(): Pick<Libp2pOptions, 'transports' | 'connectionEncrypters' | 'streamMuxers'> {
+  return {
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+  }
+}
+
 /**
  * The node's libp2p: TCP, Noise, Yamux, identify, ping, our private Kademlia DHT in server mode (peers on a
  * LAN are dialable, so private addresses are kept), and mDNS when enabled. libp2p 3 does not dial the peers
@@ -66,9 +75,7 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     start: params.start ?? true,
     nodeInfo: { name: 'hffs-node' },
     addresses: { listen: params.listen },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    ...transportStack(),
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxParallelDials: MAX_PARALLEL_DIALS,

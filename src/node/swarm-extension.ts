@@ -86,6 +86,7 @@ async function pull(
     bytesTotal: null,
   })
   let last = 0
+  const log = parts.logger('swarm')
   try {
     const connected = (): ReturnType<DaemonParts['libp2p']['getPeers']> => parts.libp2p.getPeers()
     const result = await pullSnapshot({
@@ -102,6 +103,7 @@ async function pull(
       peers: () => connected().map((p) => peerSource(p, services)),
       peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
       signal,
+      onNotice: (message) => log.info(`${body.repo.id}: ${message}`),
       onProgress: (p) => {
         parts.transfers.update(id, {
           bytesDone: p.bytesDone,

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { open, readFile, readdir, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
+import { scanCacheDir } from '@huggingface/hub'
 import { join } from 'node:path'
 import { startMockHub, type MockHub } from '../../scripts/mock-hub/index.ts'
 import { startDaemonCli, useDaemonHomes, type DaemonEnv } from '../cli/daemon-helpers.ts'
 import { writeMockBranch } from '../helpers/mock-repos.ts'
 import { runCli } from '../helpers/run-cli.ts'
 import { useTmpDir } from '../helpers/tmp-dir.ts'
+
+const execFileAsync = promisify(execFile)
 
 interface PeerLs {
   peerId: string
@@ -87,6 +92,62 @@ describe('pulling a model from a peer (two real daemons on 127.0.0.1)', function
     ).stdout.trim()
     assert.ok(path.startsWith(b.env.HF_HUB_CACHE))
     assert.ok(Buffer.from(await readFile(path)).equals(weights))
+  })
+
+  it('pulls a 256 MiB repo byte-identical into a cache that @huggingface/hub scanCacheDir reads', async () => {
+    const root = join(tmp(), 'mock')
+    const big = randomBytes(256 * 1024 * 1024)
+    await writeMockBranch(root, 'models/org/big', 'main', { 'weights.safetensors': big, 'config.json': '{}' })
+    const a = await daemon('a')
+    assert.equal((await runCli(['model', 'add', 'org/big', '--quiet'], a.env)).code, 0)
+    const b = await daemon('b')
+    await connect(b.env, a)
+    hub.resetStats()
+    const r = await runCli(['model', 'add', 'org/big', '--json'], b.env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(hub.stats().totalBytes, 0)
+    const scan = await scanCacheDir(b.env.HF_HUB_CACHE)
+    assert.deepEqual(scan.warnings, [])
+    const repo = scan.repos.find((x) => x.id.name === 'org/big')
+    assert.equal(repo?.size, big.byteLength + 2)
+    const file = [...(repo?.revisions[0].files ?? [])].find((f) => f.path.endsWith('weights.safetensors'))
+    assert.ok(Buffer.from(await readFile(file?.path as string)).equals(big))
+  })
+
+  it('keeps a wrong chunk from a peer out of the cache and finishes from the Hub', async () => {
+    const a = await daemon('a')
+    assert.equal((await runCli(['model', 'add', 'org/m', '--quiet'], a.env)).code, 0)
+    // Bit rot on A after it verified the blob: same size, same mtime, different bytes.
+    const blobs = join(a.env.HF_HUB_CACHE, 'models--org--m', 'blobs')
+    const blob = join(blobs, (await readdir(blobs)).find((n) => n.length === 64) as string)
+    // `touch -r` copies the timestamp to the nanosecond, so the size+mtime check cannot notice.
+    await execFileAsync('cp', ['-p', blob, `${blob}.ref`])
+    const fh = await open(blob, 'r+')
+    await fh.write(Buffer.from('rot!'), 0, 4, 3 * 1024 * 1024)
+    await fh.close()
+    await execFileAsync('touch', ['-r', `${blob}.ref`, blob])
+    await rm(`${blob}.ref`)
+
+    const b = await daemon('b')
+    await connect(b.env, a)
+    hub.resetStats()
+    const r = await runCli(['model', 'add', 'org/m', '--json'], b.env)
+    assert.equal(r.code, 0, r.stderr)
+    const result = JSON.parse(r.stdout) as { bytesFromHub: number; bytesFromPeers: number }
+    // The batch holding the bad chunk is refetched from the Hub; the rest came from the peer.
+    assert.ok(
+      result.bytesFromHub > 0 && result.bytesFromHub < 3 * 1024 * 1024,
+      `from the Hub: ${result.bytesFromHub}`,
+    )
+    assert.ok(result.bytesFromPeers > 3 * 1024 * 1024, `from the peer: ${result.bytesFromPeers}`)
+    assert.match(
+      await readFile(join(b.env.HFFS_HOME, 'daemon.log'), 'utf8'),
+      /dropped peer \S+: \S+ sent bytes hashing to/,
+    )
+    const path = (
+      await runCli(['model', 'ls', '--repo-id', 'org/m', '--file', 'model.safetensors'], b.env)
+    ).stdout.trim()
+    assert.ok(Buffer.from(await readFile(path)).equals(weights), 'only the right bytes reached the cache')
   })
 
   it('works with the Hub unreachable: the listing comes from the peer', async () => {

@@ -55,6 +55,8 @@ export interface PullSnapshotParams {
   fetch?: FetchLike
   signal?: AbortSignal
   onProgress?: (p: PullProgress) => void
+  /** Notable events for the log: a peer dropped, a fallback to the Hub. */
+  onNotice?: (message: string) => void
   /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
   connections?: number
   partSize?: number
@@ -232,7 +234,12 @@ async function fetchBlob(
           : undefined,
         signal: params.signal,
         onBytes: (n) => onBytes(n),
+        onPeerDropped: (peer, err) =>
+          params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`),
       })
+      if (got.bytesFromHub > 0) {
+        params.onNotice?.(`${file.path}: ${got.bytesFromHub} bytes of chunks no peer had came from the Hub`)
+      }
       const fromPeers = Object.values(got.bytesByPeer).reduce((a, b) => a + b, 0)
       result.bytesFromPeers += fromPeers
       result.bytesFromHub += got.bytesFromHub
@@ -241,6 +248,7 @@ async function fetchBlob(
       return 'peers'
     } catch (err) {
       if (!(err instanceof NoManifestError) || !hubUsable) throw err
+      params.onNotice?.(`${file.path}: ${err.message}; downloading it from the Hub`)
     }
   }
   if (!hubUsable)
