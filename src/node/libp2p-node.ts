@@ -41,7 +41,10 @@ export interface CreateHffsNodeParams {
 const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
 
 /** TCP, Noise and Yamux as every hffs node runs them (benchmarks build their baseline from this too). */
-export function transportStack(): Pick<Libp2pOptions, 'transports' | 'connectionEncrypters' | 'streamMuxers'> {
+export function transportStack(): Pick<
+  Libp2pOptions,
+  'transports' | 'connectionEncrypters' | 'streamMuxers'
+> {
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],

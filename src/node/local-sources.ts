@@ -13,12 +13,15 @@ import type {
   SnapshotListing,
   SnapshotSource,
 } from '../protocols/sources.ts'
+import type { DownloadsInProgress } from './pull/downloads-in-progress.ts'
 import { localSnapshot } from './pull/local-snapshot.ts'
 
 export interface LocalSourcesParams {
   cacheDir: string
   index: ShardIndex
   chunkCache?: ChunkCache
+  /** Blobs being downloaded: their verified chunks are served too. */
+  inProgress?: DownloadsInProgress
 }
 
 /**
@@ -64,21 +67,25 @@ export function createLocalSources(
       }
     },
     async getManifest(etag: string): Promise<BlobManifest | null> {
-      return manifestOf(etag)
+      return manifestOf(etag) ?? params.inProgress?.manifest(etag) ?? null
     },
     async getHaveMap(etag: string): Promise<HaveMap | null> {
       const m = manifestOf(etag)
-      if (m === null) return null
+      if (m === null) return params.inProgress?.haveMap(etag) ?? null
       const bits = new Uint8Array(Math.ceil(m.chunks.length / 8)).fill(0xff)
       if (m.chunks.length % 8 !== 0) bits[bits.length - 1] = (1 << (m.chunks.length % 8)) - 1
       return { chunkCount: m.chunks.length, bits }
     },
-    subscribe(): () => void {
-      // Complete blobs do not change; downloads in progress will announce their chunks here.
-      return () => {}
+    subscribe(etag: string, onChunks: (indices: number[]) => void): () => void {
+      // Complete blobs do not change; a download in progress announces each verified chunk.
+      return params.inProgress?.subscribe(etag, onChunks) ?? (() => {})
     },
     async readChunk(hash: Uint8Array): Promise<Uint8Array | null> {
-      return readChunk({ index, cache: params.chunkCache, hash })
+      return (
+        (await readChunk({ index, cache: params.chunkCache, hash })) ??
+        (await params.inProgress?.readChunk(hash)) ??
+        null
+      )
     },
   }
 }

@@ -7,6 +7,7 @@ import { HttpError } from './control-server.ts'
 import type { DaemonExtension, DaemonParts } from './daemon-parts.ts'
 import { createLocalSources } from './local-sources.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from './peer-sources.ts'
+import { DownloadsInProgress } from './pull/downloads-in-progress.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
 
 /** What the CLI sends to POST /v1/models/add: the pull, and the Hub settings of the user's environment. */
@@ -32,6 +33,7 @@ const PROGRESS_EVERY_MS = 200
  * protocols, and pulls models for the CLI (POST /v1/models/add) from connected peers, the Hub filling in.
  */
 export function swarmExtension(): DaemonExtension {
+  const inProgress = new DownloadsInProgress()
   return {
     name: 'swarm',
     services(ctx) {
@@ -39,6 +41,7 @@ export function swarmExtension(): DaemonExtension {
         cacheDir: ctx.cacheDir,
         index: ctx.index,
         chunkCache: ctx.chunkCache,
+        inProgress,
       })
       return {
         manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
@@ -58,7 +61,7 @@ export function swarmExtension(): DaemonExtension {
         const send = (e: ModelAddEvent): void => void res.write(`${JSON.stringify(e)}\n`)
         const signal = AbortSignal.any([req.signal, parts.signal])
         try {
-          const result = await pull(parts, services, body, signal, send)
+          const result = await pull(parts, services, inProgress, body, signal, send)
           send({ type: 'result', result })
         } catch (err) {
           send({ type: 'error', name: (err as Error).name, message: (err as Error).message })
@@ -72,6 +75,7 @@ export function swarmExtension(): DaemonExtension {
 async function pull(
   parts: DaemonParts,
   services: SwarmServices,
+  inProgress: DownloadsInProgress,
   body: ModelAddRequest,
   signal: AbortSignal,
   send: (e: ModelAddEvent) => void,
@@ -101,6 +105,7 @@ async function pull(
       include: body.include,
       exclude: body.exclude,
       peers: () => connected().map((p) => peerSource(p, services)),
+      inProgress,
       peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
       signal,
       onNotice: (message) => log.info(`${body.repo.id}: ${message}`),

@@ -9,6 +9,7 @@ import { chunkHash, hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
+import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { scheduleChunks } from './chunk-scheduler.ts'
 import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
 
@@ -30,6 +31,8 @@ export interface PullBlobFromPeersParams {
   window?: number
   onBytes?: (bytes: number, from: string) => void
   onPeerDropped?: (peerId: string, err: unknown) => void
+  /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
+  inProgress?: DownloadsInProgress
 }
 
 export interface PullBlobResult {
@@ -87,11 +90,14 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   let done = false
   try {
     await fh.truncate(manifest.size)
+    params.inProgress?.begin(manifest, incomplete, progress.bits)
     const place = async (key: string, data: Uint8Array): Promise<void> => {
-      for (const i of occurrences.get(key) ?? []) {
+      const indices = occurrences.get(key) ?? []
+      for (const i of indices) {
         await writeFully(fh, data, offsets[i])
         progress.set(i)
       }
+      params.inProgress?.mark(etag, indices)
       void progress.save().catch(() => {})
     }
 
@@ -183,8 +189,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         error: null,
       })
     }
+    params.inProgress?.end(etag, true)
     return result
   } finally {
+    if (!done) params.inProgress?.end(etag, false)
     await fh.close().catch(() => {})
     // Interrupted: keep what was verified for the next attempt.
     if (!done) await progress.save(true).catch(() => {})

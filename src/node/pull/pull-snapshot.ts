@@ -22,6 +22,7 @@ import type { SnapshotListing } from '../../protocols/sources.ts'
 import { filterPaths } from '../file-filter.ts'
 import type { PeerSource } from './peer-source.ts'
 import { NoManifestError } from './peer-source.ts'
+import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
 import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
@@ -55,6 +56,8 @@ export interface PullSnapshotParams {
   fetch?: FetchLike
   signal?: AbortSignal
   onProgress?: (p: PullProgress) => void
+  /** Downloads in progress, announced to and served to peers. */
+  inProgress?: DownloadsInProgress
   /** Notable events for the log: a peer dropped, a fallback to the Hub. */
   onNotice?: (message: string) => void
   /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
@@ -234,6 +237,7 @@ async function fetchBlob(
           : undefined,
         signal: params.signal,
         onBytes: (n) => onBytes(n),
+        inProgress: params.inProgress,
         onPeerDropped: (peer, err) =>
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`),
       })

@@ -1,0 +1,106 @@
+import { open } from 'node:fs/promises'
+import { hashToHex } from '../../store/xet/index.ts'
+import type { BlobManifest, HaveMap } from '../../protocols/sources.ts'
+
+interface Entry {
+  manifest: BlobManifest
+  path: string
+  offsets: number[]
+  /** Chunk index lists by hash hex (a chunk can repeat inside a blob). */
+  byHash: Map<string, number[]>
+  bits: Uint8Array
+  listeners: Set<(indices: number[]) => void>
+}
+
+/**
+ * Blobs being assembled right now, so that peers still downloading serve what they already verified:
+ * the manifest, a have-map that grows, updates for subscribers, and chunk bytes read from
+ * `blobs/<etag>.incomplete`. Only verified chunks are ever marked.
+ */
+export class DownloadsInProgress {
+  private readonly entries = new Map<string, Entry>()
+
+  /** Starts tracking a download; `bits` are the chunks already verified (a resume). */
+  begin(manifest: BlobManifest, path: string, bits: Uint8Array): void {
+    const offsets: number[] = []
+    const byHash = new Map<string, number[]>()
+    let pos = 0
+    manifest.chunks.forEach((c, i) => {
+      offsets.push(pos)
+      pos += c.length
+      const key = hashToHex(c.hash)
+      const list = byHash.get(key)
+      if (list === undefined) byHash.set(key, [i])
+      else list.push(i)
+    })
+    const previous = this.entries.get(manifest.etag)
+    this.entries.set(manifest.etag, {
+      manifest,
+      path,
+      offsets,
+      byHash,
+      bits: Uint8Array.from(bits),
+      listeners: previous?.listeners ?? new Set(),
+    })
+  }
+
+  /** Marks chunks verified and written; subscribers hear of them. */
+  mark(etag: string, indices: number[]): void {
+    const e = this.entries.get(etag)
+    if (e === undefined) return
+    const fresh = indices.filter((i) => (e.bits[i >> 3] & (1 << (i & 7))) === 0)
+    for (const i of fresh) e.bits[i >> 3] |= 1 << (i & 7)
+    if (fresh.length > 0) for (const l of e.listeners) l(fresh)
+  }
+
+  /**
+   * The download ended. Complete: the index serves the blob from now on, and subscribers hear of every
+   * chunk they had not heard of. Failed: the verified chunks stay on disk for a resume but are not served.
+   */
+  end(etag: string, complete: boolean): void {
+    const e = this.entries.get(etag)
+    if (e === undefined) return
+    if (complete)
+      this.mark(
+        etag,
+        e.manifest.chunks.map((_, i) => i),
+      )
+    this.entries.delete(etag)
+  }
+
+  manifest(etag: string): BlobManifest | null {
+    return this.entries.get(etag)?.manifest ?? null
+  }
+
+  haveMap(etag: string): HaveMap | null {
+    const e = this.entries.get(etag)
+    return e === undefined ? null : { chunkCount: e.manifest.chunks.length, bits: Uint8Array.from(e.bits) }
+  }
+
+  subscribe(etag: string, onChunks: (indices: number[]) => void): () => void {
+    const e = this.entries.get(etag)
+    if (e === undefined) return () => {}
+    e.listeners.add(onChunks)
+    return () => e.listeners.delete(onChunks)
+  }
+
+  /** A verified chunk from an unfinished blob, or null. */
+  async readChunk(hash: Uint8Array): Promise<Uint8Array | null> {
+    const key = hashToHex(hash)
+    for (const e of this.entries.values()) {
+      const i = e.byHash.get(key)?.find((j) => (e.bits[j >> 3] & (1 << (j & 7))) !== 0)
+      if (i === undefined) continue
+      const length = e.manifest.chunks[i].length
+      const fh = await open(e.path, 'r').catch(() => null)
+      if (fh === null) continue
+      try {
+        const buf = new Uint8Array(length)
+        const { bytesRead } = await fh.read(buf, 0, length, e.offsets[i])
+        if (bytesRead === length) return buf
+      } finally {
+        await fh.close()
+      }
+    }
+    return null
+  }
+}
