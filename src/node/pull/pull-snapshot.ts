@@ -11,7 +11,8 @@ import {
   type RepoRef,
 } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
-import { XetChunker } from '../../store/xet/index.ts'
+import { BlobVerifier, type Verifier } from '../../store/verify/blob-verifier.ts'
+import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
 import { downloadBlob } from '../../protocols/hub/download-blob.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
 import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
@@ -26,7 +27,7 @@ import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
 import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
-/** Files at or above this size go through the chunker's worker threads, one at a time. */
+/** Files at or above this size are verified on a worker thread, one at a time. */
 const LARGE_FILE = 8 * 1024 * 1024
 const SMALL_FILE_LANES = 8
 
@@ -120,7 +121,7 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
     params.onProgress?.(progress)
   }
 
-  const pullOne = async (file: RemoteFile, chunker: XetChunker): Promise<void> => {
+  const pullOne = async (file: RemoteFile, verifier: Verifier): Promise<void> => {
     if (etagKind(file.etag) === null) throw new IntegrityError(`${file.path}: invalid etag "${file.etag}"`)
     let source: PulledFile['source'] = 'cache'
     await withBlobLock(
@@ -134,7 +135,7 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
             `${repo.id}: the blob of "${file.path}" is missing and no source can be reached`,
           )
         }
-        source = await fetchBlob(params, snapshot.commit, snapshot.origin, file, chunker, onBytes, result)
+        source = await fetchBlob(params, snapshot.commit, snapshot.origin, file, verifier, onBytes, result)
       },
       { signal },
     )
@@ -153,22 +154,22 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
 
   const large = wanted.files.filter((f) => f.size >= LARGE_FILE)
   const small = wanted.files.filter((f) => f.size < LARGE_FILE)
-  const bigChunker = large.length > 0 ? await XetChunker.create() : null
-  const smallChunkers = await Promise.all(
-    Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => XetChunker.create({ workers: 0 })),
+  const bigVerifier = large.length > 0 ? BlobVerifier.start() : null
+  const smallVerifiers = await Promise.all(
+    Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => InlineVerifier.start()),
   )
   try {
     await Promise.all([
       (async () => {
-        for (const f of large) await pullOne(f, bigChunker as XetChunker)
+        for (const f of large) await pullOne(f, bigVerifier as Verifier)
       })(),
-      ...smallChunkers.map(async (chunker, lane) => {
-        for (let i = lane; i < small.length; i += smallChunkers.length) await pullOne(small[i], chunker)
+      ...smallVerifiers.map(async (verifier, lane) => {
+        for (let i = lane; i < small.length; i += smallVerifiers.length) await pullOne(small[i], verifier)
       }),
     ])
   } finally {
-    await bigChunker?.close()
-    await Promise.all(smallChunkers.map((c) => c.close()))
+    await bigVerifier?.close()
+    await Promise.all(smallVerifiers.map((c) => c.close()))
   }
   if (params.revision !== snapshot.commit) await writeRef(cacheDir, repo, params.revision, snapshot.commit)
   if (params.index !== undefined && snapshot.origin !== 'cache') {
@@ -205,7 +206,7 @@ async function fetchBlob(
   commit: string,
   origin: SnapshotOrigin,
   file: RemoteFile,
-  chunker: XetChunker,
+  verifier: Verifier,
   onBytes: (n: number) => void,
   result: PullResult,
 ): Promise<PulledFile['source']> {
@@ -257,7 +258,7 @@ async function fetchBlob(
   }
   if (!hubUsable)
     throw new OfflineError(`${params.repo.id}: no peer has "${file.path}" and the Hub cannot be reached`)
-  const got = await downloadWithRetry(params, commit, file, chunker, onBytes)
+  const got = await downloadWithRetry(params, commit, file, verifier, onBytes)
   result.bytesFetched += got.bytesFetched
   result.bytesFromHub += got.bytesFetched
   params.index?.putVerifiedBlob(
@@ -295,7 +296,7 @@ async function downloadWithRetry(
   params: PullSnapshotParams,
   commit: string,
   file: RemoteFile,
-  chunker: XetChunker,
+  verifier: Verifier,
   onBytes: (n: number) => void,
 ): ReturnType<typeof downloadBlob> {
   const args = {
@@ -305,7 +306,7 @@ async function downloadWithRetry(
     file,
     cacheDir: params.cacheDir,
     home: params.home,
-    chunker,
+    verifier,
     connections: params.connections,
     partSize: params.partSize,
     fetch: params.fetch,

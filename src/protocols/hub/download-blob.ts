@@ -1,8 +1,9 @@
 import { mkdir, open, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
+import { etagKind } from '../../store/blob-etag.ts'
 import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
-import { fileHash, hashToHex, type ChunkInfo, type XetChunker } from '../../store/xet/index.ts'
+import type { Verifier } from '../../store/verify/blob-verifier.ts'
+import { fileHash, hashToHex, type ChunkInfo } from '../../store/xet/index.ts'
 import {
   contiguousPrefix,
   dropProgress,
@@ -22,7 +23,8 @@ import { resolvePath } from './hub-urls.ts'
 /** Defaults: 16 MiB ranges, 8 in flight, read back for chunking 8 MiB at a time. */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024
 export const DEFAULT_CONNECTIONS = 8
-const READ_SIZE = 8 * 1024 * 1024
+/** The verifier is told of new bytes in steps of this size (fewer messages, bigger reads). */
+const ADVANCE_STEP = 8 * 1024 * 1024
 const SAVE_EVERY_MS = 100
 
 export interface DownloadBlobParams {
@@ -33,7 +35,8 @@ export interface DownloadBlobParams {
   cacheDir: string
   /** The node's home, where resumable progress is kept. */
   home: string
-  chunker: XetChunker
+  /** Hashes and chunks the file as it arrives (a worker thread for big files). */
+  verifier: Verifier
   connections?: number
   partSize?: number
   fetch?: FetchLike
@@ -56,7 +59,7 @@ export interface DownloadedBlob {
  * hashes is deleted and reported; nothing unverified becomes visible.
  */
 export async function downloadBlob(params: DownloadBlobParams): Promise<DownloadedBlob> {
-  const { config, repo, file, cacheDir, chunker, signal } = params
+  const { config, repo, file, cacheDir, verifier, signal } = params
   const kind = etagKind(file.etag)
   if (kind === null) throw new HubHttpError(`${file.path}: the Hub gave an invalid etag "${file.etag}"`, 502)
   const what = `${repo.id}/${file.path}`
@@ -118,33 +121,31 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       },
     )
 
-    // Chunk and hash the contiguous prefix as it grows, reading it back from the page cache.
-    const hasher = createEtagHasher(kind, file.size)
-    const chunks: ChunkInfo[] = []
-    const buf = new Uint8Array(Math.min(READ_SIZE, Math.max(file.size, 1)))
-    chunker.reset()
-    let cursor = 0
+    // The verifier hashes and chunks the contiguous prefix as it grows, in steps, off this thread.
+    // With the Hub's xetHash, the Xet file hash (a BLAKE3 merkle root over every chunk) proves the content:
+    // the sha256 pass would only repeat that proof.
+    verifier.begin(incomplete, kind, file.size, { etag: file.xetHash === null })
+    let sent = 0
+    let verified
     try {
-      while (cursor < file.size) {
+      while (sent < file.size) {
         const prefix = contiguousPrefix(plan)
-        if (prefix === cursor) {
-          if (fetchError !== null) throw fetchError
-          if (fetchDone) throw new HubHttpError(`${what}: the ranges ended before the file did`, 502)
-          await new Promise<void>((resolve) => {
-            wake = resolve
-            if (contiguousPrefix(plan) > cursor || fetchError !== null || fetchDone) resolve()
-          })
+        if (prefix - sent >= ADVANCE_STEP || (prefix === file.size && prefix > sent)) {
+          verifier.advance(prefix)
+          sent = prefix
           continue
         }
-        const n = Math.min(prefix - cursor, buf.byteLength)
-        const { bytesRead } = await fh.read(buf, 0, n, cursor)
-        const data = buf.subarray(0, bytesRead)
-        hasher.update(data)
-        for (const c of await chunker.push(data, signal)) chunks.push(c)
-        cursor += bytesRead
+        if (fetchError !== null) throw fetchError
+        if (fetchDone) throw new HubHttpError(`${what}: the ranges ended before the file did`, 502)
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          const p = contiguousPrefix(plan)
+          if (p - sent >= ADVANCE_STEP || p === file.size || fetchError !== null || fetchDone) resolve()
+        })
       }
       await fetching
       if (fetchError !== null) throw fetchError
+      verified = await verifier.finish(signal)
     } catch (err) {
       abort.abort(err)
       await fetching
@@ -152,10 +153,10 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     } finally {
       await saving.chain.catch(() => {})
     }
-    for (const c of await chunker.finish(signal)) chunks.push(c)
+    const chunks = verified.chunks
 
     const xetHash = fileHash(chunks)
-    const digest = hasher.digestHex()
+    const digest = file.xetHash === null ? verified.etag : file.etag
     if (digest !== file.etag || (file.xetHash !== null && hashToHex(xetHash) !== file.xetHash)) {
       await fh.close().catch(() => {})
       await rm(incomplete, { force: true })
