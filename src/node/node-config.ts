@@ -16,10 +16,16 @@ export interface NodeConfig {
   mdns: boolean
   /** Size bound of the chunk cache; `HFFS_CHUNK_CACHE_BYTES` overrides it. Default 10 GB. */
   chunkCacheBytes: number
+  /** Cap on chunk bytes served to peers, bytes/s, all peers together; 0 = none. Default 0. */
+  maxUploadRate: number
+  /** Cap on chunk bytes received from peers, bytes/s; 0 = none. Default 0. */
+  maxDownloadRate: number
 }
 
 /** Command-line flags: each one given replaces the config file's value. */
-export type NodeConfigFlags = Partial<Pick<NodeConfig, 'port' | 'listen' | 'bootstrap' | 'mdns'>>
+export type NodeConfigFlags = Partial<
+  Pick<NodeConfig, 'port' | 'listen' | 'bootstrap' | 'mdns' | 'maxUploadRate' | 'maxDownloadRate'>
+>
 
 export interface LoadNodeConfigParams {
   home: string
@@ -27,7 +33,15 @@ export interface LoadNodeConfigParams {
   env?: NodeJS.ProcessEnv
 }
 
-const KEYS = ['port', 'listen', 'bootstrap', 'mdns', 'chunkCacheBytes'] as const
+const KEYS = [
+  'port',
+  'listen',
+  'bootstrap',
+  'mdns',
+  'chunkCacheBytes',
+  'maxUploadRate',
+  'maxDownloadRate',
+] as const
 
 /** Reads and checks `HFFS_HOME/config.json` (absent: defaults), then applies flags and env. */
 export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<NodeConfig> {
@@ -56,6 +70,8 @@ export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<Node
     bootstrap: [],
     mdns: true,
     chunkCacheBytes: DEFAULT_CHUNK_CACHE_BYTES,
+    maxUploadRate: 0,
+    maxDownloadRate: 0,
     ...fromFile,
     ...flags,
   }
@@ -94,11 +110,12 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
     if (typeof obj.mdns !== 'boolean') fail(`"mdns" must be true or false, got ${JSON.stringify(obj.mdns)}`)
     out.mdns = obj.mdns as boolean
   }
-  if (obj.chunkCacheBytes !== undefined) {
-    const n = obj.chunkCacheBytes
+  for (const key of ['chunkCacheBytes', 'maxUploadRate', 'maxDownloadRate'] as const) {
+    const n = obj[key]
+    if (n === undefined) continue
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      fail(`"chunkCacheBytes" must be a whole number of bytes, got ${JSON.stringify(n)}`)
-    out.chunkCacheBytes = n as number
+      fail(`"${key}" must be a whole number of bytes, got ${JSON.stringify(n)}`)
+    out[key] = n as number
   }
   if (out.listen !== undefined && out.listen.length === 0) fail('"listen" needs at least one address')
   return out

@@ -8,6 +8,8 @@ import type { DaemonExtension, DaemonParts } from './daemon-parts.ts'
 import { createLocalSources } from './local-sources.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from './peer-sources.ts'
 import { DownloadsInProgress } from './pull/downloads-in-progress.ts'
+import { PeerBans } from './peer-bans.ts'
+import { RateLimiter } from './rate-limiter.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
 
 /** What the CLI sends to POST /v1/models/add: the pull, and the Hub settings of the user's environment. */
@@ -27,6 +29,8 @@ export type ModelAddEvent =
   | { type: 'error'; name: string; message: string }
 
 const PROGRESS_EVERY_MS = 200
+/** How long a peer that sent a bad chunk is left out. */
+const BAN_MS = 10 * 60_000
 
 /**
  * The swarm inside the daemon: serves this node's snapshots, manifests, have-maps and chunks over the wire
@@ -34,6 +38,8 @@ const PROGRESS_EVERY_MS = 200
  */
 export function swarmExtension(): DaemonExtension {
   const inProgress = new DownloadsInProgress()
+  const bans = new PeerBans()
+  let downloadCap = new RateLimiter(0)
   return {
     name: 'swarm',
     services(ctx) {
@@ -43,10 +49,20 @@ export function swarmExtension(): DaemonExtension {
         chunkCache: ctx.chunkCache,
         inProgress,
       })
+      // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
+      const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
+      downloadCap = new RateLimiter(ctx.config.maxDownloadRate)
+      const capped = {
+        readChunk: async (hash: Uint8Array): Promise<Uint8Array | null> => {
+          const data = await sources.readChunk(hash)
+          if (data !== null) await uploadCap.take(data.byteLength, ctx.signal)
+          return data
+        },
+      }
       return {
         manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
         have: haveProtocol({ haves: sources }),
-        chunks: chunksProtocol({ chunks: sources }),
+        chunks: chunksProtocol({ chunks: capped }),
       }
     },
     start(parts) {
@@ -61,7 +77,7 @@ export function swarmExtension(): DaemonExtension {
         const send = (e: ModelAddEvent): void => void res.write(`${JSON.stringify(e)}\n`)
         const signal = AbortSignal.any([req.signal, parts.signal])
         try {
-          const result = await pull(parts, services, inProgress, body, signal, send)
+          const result = await pull(parts, services, { inProgress, bans, downloadCap }, body, signal, send)
           send({ type: 'result', result })
         } catch (err) {
           send({ type: 'error', name: (err as Error).name, message: (err as Error).message })
@@ -75,7 +91,7 @@ export function swarmExtension(): DaemonExtension {
 async function pull(
   parts: DaemonParts,
   services: SwarmServices,
-  inProgress: DownloadsInProgress,
+  swarm: { inProgress: DownloadsInProgress; bans: PeerBans; downloadCap: RateLimiter },
   body: ModelAddRequest,
   signal: AbortSignal,
   send: (e: ModelAddEvent) => void,
@@ -104,8 +120,16 @@ async function pull(
       files: body.files,
       include: body.include,
       exclude: body.exclude,
-      peers: () => connected().map((p) => peerSource(p, services)),
-      inProgress,
+      peers: () =>
+        connected()
+          .filter((p) => !swarm.bans.isBanned(p.toString()))
+          .map((p) => peerSource(p, services)),
+      inProgress: swarm.inProgress,
+      beforeChunk: (bytes) => swarm.downloadCap.take(bytes, signal),
+      onPeerDropped: (peer, err) => {
+        // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
+        if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)
+      },
       peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
       signal,
       onNotice: (message) => log.info(`${body.repo.id}: ${message}`),

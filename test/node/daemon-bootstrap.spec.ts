@@ -17,6 +17,8 @@ function config(extra: Partial<NodeConfig> = {}): NodeConfig {
     bootstrap: [],
     mdns: false,
     chunkCacheBytes: 1_000_000,
+    maxUploadRate: 0,
+    maxDownloadRate: 0,
     ...extra,
   }
 }

@@ -15,6 +15,8 @@ describe('node config', () => {
       bootstrap: [],
       mdns: true,
       chunkCacheBytes: 10_000_000_000,
+      maxUploadRate: 0,
+      maxDownloadRate: 0,
     })
   })
 
@@ -56,7 +58,11 @@ describe('node config', () => {
       [{ bootstrap: ['not an addr'] }, /"bootstrap": "not an addr" is not a multiaddr/],
       [{ mdns: 'yes' }, /"mdns" must be true or false, got "yes"/],
       [{ chunkCacheBytes: -1 }, /"chunkCacheBytes" must be a whole number of bytes/],
-      [{ prot: 1 }, /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes\)/],
+      [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
+      [
+        { prot: 1 },
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate\)/,
+      ],
     ]
     for (const [raw, message] of bad) {
       assert.throws(

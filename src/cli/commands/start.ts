@@ -15,6 +15,8 @@ interface StartArgs {
   listen?: string[]
   bootstrap?: string[]
   mdns?: boolean
+  'max-upload-rate'?: number
+  'max-download-rate'?: number
   foreground: boolean
 }
 
@@ -38,6 +40,14 @@ export const startCommand: CommandModule<object, StartArgs> = {
         describe: 'Peer multiaddr to dial at start and keep connected, repeatable',
       })
       .option('mdns', { type: 'boolean', describe: 'Find peers on the LAN by mDNS (default on; --no-mdns)' })
+      .option('max-upload-rate', {
+        type: 'number',
+        describe: 'Cap on bytes/s served to peers, all together (default none, or config maxUploadRate)',
+      })
+      .option('max-download-rate', {
+        type: 'number',
+        describe: 'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -50,6 +60,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       listen: args.listen,
       bootstrap: args.bootstrap,
       mdns: args.mdns,
+      maxUploadRate: args['max-upload-rate'],
+      maxDownloadRate: args['max-download-rate'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
@@ -109,6 +121,9 @@ function forwardedFlags(args: StartArgs): string[] {
   for (const l of args.listen ?? []) out.push('--listen', l)
   for (const b of args.bootstrap ?? []) out.push('--bootstrap', b)
   if (args.mdns !== undefined) out.push(args.mdns ? '--mdns' : '--no-mdns')
+  for (const flag of ['max-upload-rate', 'max-download-rate'] as const) {
+    if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
+  }
   return out
 }
 

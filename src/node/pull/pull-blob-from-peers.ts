@@ -31,6 +31,8 @@ export interface PullBlobFromPeersParams {
   window?: number
   onBytes?: (bytes: number, from: string) => void
   onPeerDropped?: (peerId: string, err: unknown) => void
+  /** Waits before each chunk from a peer is written (a download rate cap). */
+  beforeChunk?: (bytes: number) => Promise<void>
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
   inProgress?: DownloadsInProgress
 }
@@ -123,6 +125,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       params.peers,
       { batchSize: params.batchSize ?? 32, window: params.window ?? 4, maxFailures: 3, signal },
       async (hash, data, peer) => {
+        await params.beforeChunk?.(data.byteLength)
         await place(hashToHex(hash), data)
         result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
         params.onBytes?.(data.byteLength, peer.id)

@@ -59,6 +59,10 @@ export interface PullSnapshotParams {
   onProgress?: (p: PullProgress) => void
   /** Downloads in progress, announced to and served to peers. */
   inProgress?: DownloadsInProgress
+  /** Waits before a chunk received from a peer is written (the download rate cap). */
+  beforeChunk?: (bytes: number) => Promise<void>
+  /** A peer was dropped from a pull (bad chunk, repeated failures). */
+  onPeerDropped?: (peerId: string, err: unknown) => void
   /** Notable events for the log: a peer dropped, a fallback to the Hub. */
   onNotice?: (message: string) => void
   /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
@@ -83,6 +87,8 @@ export interface PullResult {
   bytesFetched: number
   bytesFromPeers: number
   bytesFromHub: number
+  /** Chunk bytes received per peer id. */
+  bytesByPeer: Record<string, number>
 }
 
 /**
@@ -115,6 +121,7 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
     bytesFetched: 0,
     bytesFromPeers: 0,
     bytesFromHub: 0,
+    bytesByPeer: {},
   }
   const onBytes = (n: number): void => {
     progress.bytesDone += n
@@ -239,13 +246,19 @@ async function fetchBlob(
         signal: params.signal,
         onBytes: (n) => onBytes(n),
         inProgress: params.inProgress,
-        onPeerDropped: (peer, err) =>
-          params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`),
+        beforeChunk: params.beforeChunk,
+        onPeerDropped: (peer, err) => {
+          params.onPeerDropped?.(peer, err)
+          params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)
+        },
       })
       if (got.bytesFromHub > 0) {
         params.onNotice?.(`${file.path}: ${got.bytesFromHub} bytes of chunks no peer had came from the Hub`)
       }
       const fromPeers = Object.values(got.bytesByPeer).reduce((a, b) => a + b, 0)
+      for (const [peer, n] of Object.entries(got.bytesByPeer)) {
+        result.bytesByPeer[peer] = (result.bytesByPeer[peer] ?? 0) + n
+      }
       result.bytesFromPeers += fromPeers
       result.bytesFromHub += got.bytesFromHub
       result.bytesFetched += fromPeers + got.bytesFromHub

@@ -1,0 +1,198 @@
+import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
+import { repoFolderName, writeRef, type RepoRef } from '../../store/hf-cache/index.ts'
+import type { ShardIndex } from '../../store/index-db/shard-index.ts'
+import { hashToHex } from '../../store/xet/index.ts'
+import type { FetchLike } from '../../protocols/hub/hub-request.ts'
+import type { BlobManifest } from '../../protocols/sources.ts'
+import { errorMessage, type Logger } from '../logger.ts'
+import type { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
+import type { PeerSource } from '../pull/peer-source.ts'
+import { pullSnapshot, type PullResult } from '../pull/pull-snapshot.ts'
+import type { TransferRegistry } from '../transfer-registry.ts'
+import type { FileMeta } from './file-meta.ts'
+import type { SnapshotKnowledge } from './known-snapshot.ts'
+import type { ListingMemo } from './listing-memo.ts'
+import type { Upstream } from './upstream.ts'
+
+/** One blob on its way into the node's cache, which any number of GETs may follow. */
+export interface BlobPull {
+  readonly repo: RepoRef
+  readonly etag: string
+  readonly size: number
+  /** Date.now() when it began: a resume file older than this is not this pull's. */
+  readonly startedAt: number
+  state: 'running' | 'done' | 'failed'
+  error: Error | null
+  /** The chunk list a peer gave (the bytes arrive by chunk, each verifiable); null on the Hub path. */
+  manifest: BlobManifest | null
+  /** Settles when the blob is in the cache (or the pull failed); never rejects. */
+  readonly settled: Promise<void>
+  /** Resolves at the next sign of progress. */
+  changed(): Promise<void>
+}
+
+export interface BlobPullsInit {
+  cacheDir: string
+  home: string
+  index?: ShardIndex
+  chunkCache?: ChunkCache
+  upstream: Upstream
+  memo: ListingMemo
+  knowledge: SnapshotKnowledge
+  /** The connected peers, as the download engine sees them. */
+  peers: () => PeerSource[]
+  fetch?: FetchLike
+  transfers?: TransferRegistry
+  /** Where a blob being assembled from peers is announced and served to other peers. */
+  inProgress?: DownloadsInProgress
+  /** Tells the DHT this node now has the blob. */
+  provide?: (etag: string) => void
+  /** Aborts every pull: the daemon is shutting down. */
+  signal: AbortSignal
+  log: Logger
+}
+
+export interface StartPullParams {
+  repo: RepoRef
+  /** The revision the client asked for; a branch is written to `refs/` once the blob is in. */
+  revision: string
+  meta: FileMeta
+  authorization: string | null
+}
+
+/**
+ * The pulls the gateway runs: one per blob however many clients want it, through the swarm into the node's
+ * own HF cache (peers first, the upstream filling in or serving what no peer has), with the client's token
+ * for the upstream. A pull outlives the request that started it: the blob is wanted, and shared afterwards.
+ */
+export class BlobPulls {
+  private readonly init: BlobPullsInit
+  private readonly running = new Map<string, BlobPull>()
+
+  constructor(init: BlobPullsInit) {
+    this.init = init
+  }
+
+  /** The pull of this blob, started now or already under way. */
+  start(params: StartPullParams): BlobPull {
+    const { repo, meta } = params
+    const key = `${repoFolderName(repo)}/${meta.etag}`
+    const existing = this.running.get(key)
+    if (existing !== undefined) return existing
+    let waiters: (() => void)[] = []
+    const notify = (): void => {
+      const woken = waiters
+      waiters = []
+      for (const w of woken) w()
+    }
+    const pull: BlobPull = {
+      repo,
+      etag: meta.etag,
+      size: meta.size,
+      startedAt: Date.now(),
+      state: 'running',
+      error: null,
+      manifest: null,
+      settled: Promise.resolve(),
+      changed: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    }
+    const onManifest = (m: BlobManifest): void => {
+      if (pull.manifest !== null || m.etag !== meta.etag || m.size !== meta.size) return
+      if (meta.xetHash !== null && hashToHex(m.xetHash) !== meta.xetHash) return
+      pull.manifest = m
+      notify()
+    }
+    this.running.set(key, pull)
+    ;(pull as { settled: Promise<void> }).settled = this.run(params, onManifest, notify)
+      .then(
+        () => {
+          pull.state = 'done'
+        },
+        (err: unknown) => {
+          pull.state = 'failed'
+          pull.error = err instanceof Error ? err : new Error(String(err))
+          this.init.log.warn(`${repo.id}/${meta.path}: ${errorMessage(err)}`)
+        },
+      )
+      .finally(() => {
+        this.running.delete(key)
+        notify()
+      })
+    return pull
+  }
+
+  private async run(
+    params: StartPullParams,
+    onManifest: (m: BlobManifest) => void,
+    notify: () => void,
+  ): Promise<PullResult> {
+    const { init } = this
+    const { repo, meta } = params
+    const id = `gateway-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
+    const end = init.transfers?.begin({
+      id,
+      direction: 'download',
+      repo: `${repo.type}/${repo.id}`,
+      etag: meta.etag,
+      path: meta.path,
+      bytesTotal: meta.size,
+    })
+    try {
+      const result = await pullSnapshot({
+        config: {
+          endpoint: init.upstream.endpoint,
+          token: bearerToken(params.authorization),
+          // Metadata that came from the node's knowledge means the upstream is not to be waited on.
+          offline: meta.source !== 'upstream' || !init.upstream.usable(),
+        },
+        cacheDir: init.cacheDir,
+        home: init.home,
+        index: init.index,
+        chunkCache: init.chunkCache,
+        repo,
+        revision: meta.commit,
+        files: [meta.path],
+        peers: () => init.peers().map((p) => capturingManifest(p, onManifest)),
+        peerSnapshot: (r, rev, signal) => init.knowledge.peerListing(r, rev, signal),
+        fetch: init.memo.fetchWith(init.fetch ?? fetch, params.authorization),
+        inProgress: init.inProgress,
+        signal: init.signal,
+        onProgress: (p) => {
+          if (end !== undefined)
+            init.transfers?.update(id, { bytesDone: p.bytesDone, peers: init.peers().length })
+          notify()
+        },
+        onNotice: (message) => init.log.info(`${repo.id}: ${message}`),
+      })
+      const file = result.files[0]
+      if (file?.downloaded === true) init.provide?.(file.etag)
+      // The snapshot folder exists now: the branches that point at it may be written in `refs/`.
+      init.knowledge.learnRef(repo, params.revision, meta.commit)
+      for (const name of init.knowledge.refsTo(repo, meta.commit)) {
+        await writeRef(init.cacheDir, repo, name, meta.commit).catch(() => {})
+      }
+      return result
+    } finally {
+      end?.()
+    }
+  }
+}
+
+/** The token of a `Bearer` Authorization header, which the download engine sends on as its own. */
+export function bearerToken(authorization: string | null): string | null {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')
+  return m === null ? null : m[1]
+}
+
+/** A peer whose manifests are seen by the gateway too: they tell it how to verify bytes as they land. */
+function capturingManifest(peer: PeerSource, onManifest: (m: BlobManifest) => void): PeerSource {
+  return {
+    id: peer.id,
+    fetchChunks: (hashes, options) => peer.fetchChunks(hashes, options),
+    async fetchManifest(etag, options) {
+      const m = await peer.fetchManifest(etag, options)
+      if (m !== null) onManifest(m)
+      return m
+    },
+  }
+}

@@ -1,0 +1,17 @@
+import type { Logger } from '../logger.ts'
+import type { BlobPulls } from './blob-pulls.ts'
+import type { SnapshotKnowledge } from './known-snapshot.ts'
+import type { ListingMemo } from './listing-memo.ts'
+import type { Upstream } from './upstream.ts'
+
+/** What the gateway's routes share. */
+export interface GatewayParts {
+  /** The node's own HF cache, where pulled blobs land and complete ones are served from. */
+  cacheDir: string
+  home: string
+  upstream: Upstream
+  memo: ListingMemo
+  knowledge: SnapshotKnowledge
+  pulls: BlobPulls
+  log: Logger
+}

@@ -1,0 +1,156 @@
+import type { ChunksProtocol } from '../../protocols/chunks/index.ts'
+import { hubConfigFromEnv, type HubConfig } from '../../protocols/hub/hub-config.ts'
+import type { FetchLike } from '../../protocols/hub/hub-request.ts'
+import type { ManifestProtocol } from '../../protocols/manifest/index.ts'
+import type { RepoType } from '../../store/hf-cache/index.ts'
+import type { ControlRequest } from '../control-server.ts'
+import type { DaemonExtension, DaemonParts } from '../daemon-parts.ts'
+import { peerSource, snapshotFromPeers, type SwarmServices } from '../peer-sources.ts'
+import { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
+import { BlobPulls } from './blob-pulls.ts'
+import type { GatewayParts } from './gateway-parts.ts'
+import { hubRoute } from './hub-answer.ts'
+import { SnapshotKnowledge } from './known-snapshot.ts'
+import { ListingMemo } from './listing-memo.ts'
+import { handlePathsInfo } from './paths-info-route.ts'
+import { parseRepoPath, repoTypeOf, type RepoPath } from './repo-path.ts'
+import { handleResolve } from './resolve-route.ts'
+import { handleRevision } from './revision-route.ts'
+import { handleTree } from './tree-route.ts'
+import { Upstream } from './upstream.ts'
+
+export interface GatewayInit {
+  /** The upstream Hub or mirror; default hubConfigFromEnv() of the daemon (HF_ENDPOINT, HF_HUB_OFFLINE). */
+  hub?: HubConfig
+  fetch?: FetchLike
+  /** How long to wait for the upstream's response headers; default UPSTREAM_HEADERS_TIMEOUT_MS (5 s). */
+  upstreamTimeoutMs?: number
+  /**
+   * The swarm's downloads in progress, so that peers are served the chunks of a blob the gateway is still
+   * pulling; default a registry of the gateway's own, which no peer sees.
+   */
+  inProgress?: DownloadsInProgress
+}
+
+type Handler = (gw: GatewayParts, req: ControlRequest, at: RepoPath) => Promise<void>
+
+/**
+ * The HF-compatible gateway on the daemon's port: with `HF_ENDPOINT=http://127.0.0.1:PORT` (or `hubUrl`)
+ * unmodified clients download through the node, which serves from its cache, pulls from the swarm, and
+ * falls back to the upstream Hub for metadata and for what no peer has. Routes are open (no control token),
+ * like the Hub's; the port is on 127.0.0.1.
+ */
+export function gatewayExtension(init: GatewayInit = {}): DaemonExtension {
+  return {
+    name: 'gateway',
+    start(parts) {
+      const gw = gatewayParts(parts, init)
+      const log = gw.log
+      const on = (
+        method: string,
+        path: string,
+        handler: Handler,
+        shape: Omit<Shape, 'type'> & { type?: RepoType },
+      ): void => {
+        parts.control.route(
+          method,
+          path,
+          hubRoute(log, (req) => {
+            const type = shape.type ?? repoTypeOf(req.params.types)
+            const at = parseRepoPath({
+              path: req.path,
+              type,
+              skip: shape.skip,
+              idLength: shape.idLength,
+              needsRevision: shape.needsRevision,
+            })
+            return handler(gw, req, at)
+          }),
+          { auth: false },
+        )
+      }
+      // File routes: datasets and spaces before models, whose `/{org}/{name}/...` would match them too.
+      for (const [prefix, type] of [
+        ['/datasets', 'dataset'],
+        ['/spaces', 'space'],
+        ['', 'model'],
+      ] as const) {
+        const skip = prefix === '' ? 0 : 1
+        for (const method of ['HEAD', 'GET']) {
+          on(method, `${prefix}/:org/:name/resolve/*`, handleResolve, {
+            type,
+            skip,
+            idLength: 2,
+            needsRevision: true,
+          })
+          on(method, `${prefix}/:name/resolve/*`, handleResolve, {
+            type,
+            skip,
+            idLength: 1,
+            needsRevision: true,
+          })
+        }
+      }
+      for (const [ids, idLength] of [
+        ['/:org/:name', 2],
+        ['/:name', 1],
+      ] as const) {
+        const api = `/api/:types${ids}`
+        on('GET', api, handleRevision, { skip: 2, idLength, needsRevision: false })
+        on('GET', `${api}/revision/*`, handleRevision, { skip: 2, idLength, needsRevision: true })
+        on('GET', `${api}/tree/*`, handleTree, { skip: 2, idLength, needsRevision: true })
+        on('POST', `${api}/paths-info/*`, handlePathsInfo, { skip: 2, idLength, needsRevision: true })
+      }
+      log.info(`serving the Hub's download API on ${parts.control.url}, upstream ${gw.upstream.endpoint}`)
+    },
+  }
+}
+
+interface Shape {
+  type: RepoType
+  skip: number
+  idLength: 1 | 2
+  needsRevision: boolean
+}
+
+function gatewayParts(parts: DaemonParts, init: GatewayInit): GatewayParts {
+  const log = parts.logger('gateway')
+  const upstream = new Upstream({
+    config: init.hub ?? hubConfigFromEnv(),
+    fetch: init.fetch,
+    headersTimeoutMs: init.upstreamTimeoutMs,
+  })
+  // The swarm extension's wire protocols; without them the gateway is a caching proxy of the upstream.
+  const services = parts.libp2p.services as Partial<SwarmServices>
+  const swarm: SwarmServices | null =
+    services.manifest !== undefined && services.chunks !== undefined
+      ? { manifest: services.manifest as ManifestProtocol, chunks: services.chunks as ChunksProtocol }
+      : null
+  const knowledge = new SnapshotKnowledge({
+    cacheDir: parts.cacheDir,
+    index: parts.index,
+    peerListing:
+      swarm === null
+        ? undefined
+        : (repo, revision, signal) =>
+            snapshotFromPeers(parts.libp2p.getPeers(), swarm, repo, revision, signal),
+  })
+  const memo = new ListingMemo()
+  const pulls = new BlobPulls({
+    cacheDir: parts.cacheDir,
+    home: parts.home,
+    index: parts.index,
+    chunkCache: parts.chunkCache,
+    upstream,
+    memo,
+    knowledge,
+    peers: () => (swarm === null ? [] : parts.libp2p.getPeers().map((p) => peerSource(p, swarm))),
+    fetch: init.fetch,
+    transfers: parts.transfers,
+    inProgress: init.inProgress ?? new DownloadsInProgress(),
+    provide: (etag) => void parts.content.provideBlob(etag, { signal: parts.signal }).catch(() => {}),
+    signal: parts.signal,
+    log,
+  })
+  return { cacheDir: parts.cacheDir, home: parts.home, upstream, memo, knowledge, pulls, log }
+}
