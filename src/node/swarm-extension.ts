@@ -1,5 +1,7 @@
 import { chunksProtocol, type ChunksProtocol } from '../protocols/chunks/index.ts'
 import { haveProtocol } from '../protocols/have/index.ts'
+import { intentProtocol, type IntentProtocol } from '../protocols/intent/index.ts'
+import type { PeerId } from '@libp2p/interface'
 import type { HubConfig } from '../protocols/hub/hub-config.ts'
 import { manifestProtocol, type ManifestProtocol } from '../protocols/manifest/index.ts'
 import { validateRepo, type RepoRef } from '../store/hf-cache/index.ts'
@@ -8,6 +10,7 @@ import type { DaemonExtension, DaemonParts } from './daemon-parts.ts'
 import { createLocalSources } from './local-sources.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from './peer-sources.ts'
 import { DownloadsInProgress } from './pull/downloads-in-progress.ts'
+import { HubFetchCoordinator } from './pull/hub-fetch-coordinator.ts'
 import { PeerBans } from './peer-bans.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
@@ -40,6 +43,7 @@ export function swarmExtension(): DaemonExtension {
   const inProgress = new DownloadsInProgress()
   const bans = new PeerBans()
   let downloadCap = new RateLimiter(0)
+  let coordinator: HubFetchCoordinator | null = null
   return {
     name: 'swarm',
     services(ctx) {
@@ -59,13 +63,20 @@ export function swarmExtension(): DaemonExtension {
           return data
         },
       }
+      coordinator = new HubFetchCoordinator(
+        (etag) =>
+          (ctx.index.verifiedFilesOf(etag).length > 0 && ctx.index.getManifest(etag) !== null) ||
+          inProgress.manifest(etag) !== null,
+      )
       return {
+        intent: intentProtocol({ board: coordinator }),
         manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
         have: haveProtocol({ haves: sources }),
         chunks: chunksProtocol({ chunks: capped }),
       }
     },
     start(parts) {
+      const intent = parts.libp2p.services.intent as IntentProtocol
       const services: SwarmServices = {
         manifest: parts.libp2p.services.manifest as ManifestProtocol,
         chunks: parts.libp2p.services.chunks as ChunksProtocol,
@@ -77,7 +88,14 @@ export function swarmExtension(): DaemonExtension {
         const send = (e: ModelAddEvent): void => void res.write(`${JSON.stringify(e)}\n`)
         const signal = AbortSignal.any([req.signal, parts.signal])
         try {
-          const result = await pull(parts, services, { inProgress, bans, downloadCap }, body, signal, send)
+          const swarm = {
+            inProgress,
+            bans,
+            downloadCap,
+            coordinator: coordinator as HubFetchCoordinator,
+            intent,
+          }
+          const result = await pull(parts, services, swarm, body, signal, send)
           send({ type: 'result', result })
         } catch (err) {
           send({ type: 'error', name: (err as Error).name, message: (err as Error).message })
@@ -91,7 +109,13 @@ export function swarmExtension(): DaemonExtension {
 async function pull(
   parts: DaemonParts,
   services: SwarmServices,
-  swarm: { inProgress: DownloadsInProgress; bans: PeerBans; downloadCap: RateLimiter },
+  swarm: {
+    inProgress: DownloadsInProgress
+    bans: PeerBans
+    downloadCap: RateLimiter
+    coordinator: HubFetchCoordinator
+    intent: IntentProtocol
+  },
   body: ModelAddRequest,
   signal: AbortSignal,
   send: (e: ModelAddEvent) => void,
@@ -126,6 +150,20 @@ async function pull(
           .map((p) => peerSource(p, services)),
       inProgress: swarm.inProgress,
       beforeChunk: (bytes) => swarm.downloadCap.take(bytes, signal),
+      hubGate: async (file, s) => {
+        const peers = new Map(connected().map((p) => [p.toString(), p]))
+        const decision = await swarm.coordinator.decide({
+          etag: file.etag,
+          size: file.size,
+          self: parts.libp2p.peerId.toString(),
+          peers: [...peers.keys()],
+          ask: (peer, etag, ours, askSignal) =>
+            swarm.intent.ask(peers.get(peer) as PeerId, etag, ours, { signal: askSignal }),
+          signal: s,
+        })
+        return decision.action
+      },
+      hubDone: (etag) => swarm.coordinator.done(etag),
       onPeerDropped: (peer, err) => {
         // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
         if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)

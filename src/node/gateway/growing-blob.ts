@@ -33,6 +33,7 @@ export class GrowingBlob {
   private incomplete: FileHandle | null = null
   private complete: FileHandle | null = null
   private offsets: number[] | null = null
+  private scratch = Buffer.alloc(0)
   /** Chunks 0..n-1 verified on disk (only counted from the start, as a client reads in order). */
   private verifiedChunks = 0
   /** Whether bytes of the upstream path were handed out before the whole-file check. */
@@ -106,20 +107,25 @@ export class GrowingBlob {
     await initXet()
     const offsets = (this.offsets ??= chunkOffsets(chunks))
     const first = upperBound(offsets, pos) - 1
-    const parts: Buffer[] = []
-    let end = offsets[first]
-    for (let i = first; i < chunks.length && end - pos < Math.min(max, STREAM_PIECE_BYTES); i++) {
-      const data = Buffer.allocUnsafe(chunks[i].length)
-      const { bytesRead } = await fh.read(data, 0, data.byteLength, offsets[i])
-      if (bytesRead < data.byteLength) break
-      if (i >= this.verifiedChunks && hashToHex(chunkHash(data)) !== hashToHex(chunks[i].hash)) break
+    const want = Math.min(max, STREAM_PIECE_BYTES)
+    let last = first
+    while (last < chunks.length && offsets[last] - pos < want) last++
+    const start = offsets[first]
+    const span = offsets[last - 1] + chunks[last - 1].length - start
+    // Read into a scratch buffer, reused while chunks are not there yet; what verifies is copied out.
+    if (this.scratch.byteLength < span) this.scratch = Buffer.allocUnsafe(span)
+    const buf = this.scratch
+    let end = start
+    for (let i = first; i < last; i++) {
+      const piece = buf.subarray(offsets[i] - start, offsets[i] - start + chunks[i].length)
+      const { bytesRead } = await fh.read(piece, 0, piece.byteLength, offsets[i])
+      if (bytesRead < piece.byteLength) break
+      if (i >= this.verifiedChunks && hashToHex(chunkHash(piece)) !== hashToHex(chunks[i].hash)) break
       if (i === this.verifiedChunks) this.verifiedChunks++
-      parts.push(data)
-      end += data.byteLength
+      end += piece.byteLength
     }
     if (end <= pos) return null
-    const bytes = Buffer.concat(parts)
-    return bytes.subarray(pos - offsets[first], Math.min(end, pos + max) - offsets[first])
+    return Buffer.from(buf.subarray(pos - start, Math.min(end, pos + max) - start))
   }
 
   /**

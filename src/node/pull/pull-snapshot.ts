@@ -59,6 +59,12 @@ export interface PullSnapshotParams {
   onProgress?: (p: PullProgress) => void
   /** Downloads in progress, announced to and served to peers. */
   inProgress?: DownloadsInProgress
+  /**
+   * Asked before a blob no peer has a manifest for is fetched from the Hub: 'fetch' to go ahead, 'pull'
+   * when a peer has it now (another node fetched it meanwhile). `hubDone` is called when that ends.
+   */
+  hubGate?: (file: RemoteFile, signal?: AbortSignal) => Promise<'fetch' | 'pull'>
+  hubDone?: (etag: string) => void
   /** Waits before a chunk received from a peer is written (the download rate cap). */
   beforeChunk?: (bytes: number) => Promise<void>
   /** A peer was dropped from a pull (bad chunk, repeated failures). */
@@ -208,7 +214,15 @@ function selectFiles(
 }
 
 /** Peers first when any has a manifest for the blob; the Hub fills in, or serves the whole file. */
-async function fetchBlob(
+async function fetchBlob(...args: Parameters<typeof fetchBlobFrom>): ReturnType<typeof fetchBlobFrom> {
+  try {
+    return await fetchBlobFrom(...args)
+  } finally {
+    args[0].hubDone?.(args[3].etag)
+  }
+}
+
+async function fetchBlobFrom(
   params: PullSnapshotParams,
   commit: string,
   origin: SnapshotOrigin,
@@ -218,8 +232,11 @@ async function fetchBlob(
   result: PullResult,
 ): Promise<PulledFile['source']> {
   const hubUsable = origin === 'hub'
-  const peers = params.peers?.() ?? []
-  if (peers.length > 0) {
+  // Peers first; when none has a manifest, the hub gate may make this node wait for another that is
+  // fetching the blob from the Hub, after which its chunks come from that node.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const peers = params.peers?.() ?? []
+    if (peers.length === 0) break
     try {
       const got = await pullBlobFromPeers({
         cacheDir: params.cacheDir,
@@ -266,11 +283,29 @@ async function fetchBlob(
       return 'peers'
     } catch (err) {
       if (!(err instanceof NoManifestError) || !hubUsable) throw err
-      params.onNotice?.(`${file.path}: ${err.message}; downloading it from the Hub`)
+      if (params.hubGate === undefined) {
+        params.onNotice?.(`${file.path}: ${err.message}; downloading it from the Hub`)
+        break
+      }
+      if ((await params.hubGate(file, params.signal)) === 'fetch') {
+        params.onNotice?.(`${file.path}: no peer has it; this node fetches it from the Hub for the swarm`)
+        break
+      }
     }
   }
   if (!hubUsable)
     throw new OfflineError(`${params.repo.id}: no peer has "${file.path}" and the Hub cannot be reached`)
+  return fetchWholeFromHub(params, commit, file, verifier, onBytes, result)
+}
+
+async function fetchWholeFromHub(
+  params: PullSnapshotParams,
+  commit: string,
+  file: RemoteFile,
+  verifier: Verifier,
+  onBytes: (n: number) => void,
+  result: PullResult,
+): Promise<PulledFile['source']> {
   const got = await downloadWithRetry(params, commit, file, verifier, onBytes)
   result.bytesFetched += got.bytesFetched
   result.bytesFromHub += got.bytesFetched

@@ -1,0 +1,73 @@
+import { validateEtag } from '../../store/hf-cache/index.ts'
+import { MESSAGE_TIMEOUT } from '../wire/constants.ts'
+import { encodeMessage, Message } from '../wire/message.ts'
+import { FramedStream } from '../wire/framed-stream.ts'
+import { ProtocolService } from '../wire/protocol-service.ts'
+import { ProtocolError } from '../wire/errors.ts'
+import { INTENT_PROTOCOL, type IntentProtocol, type IntentProtocolInit, type IntentState } from './index.ts'
+import type { ProtocolComponents } from '../wire/components.ts'
+import type { AbortOptions, Connection, DialTarget, Stream } from '@libp2p/interface'
+
+const STATES: readonly IntentState[] = ['none', 'wanting', 'fetching', 'have']
+const MAX_MESSAGE_BYTES = 256
+
+export class DefaultIntentProtocol extends ProtocolService implements IntentProtocol {
+  private readonly init: IntentProtocolInit
+  private readonly messageTimeout: number
+
+  constructor(components: ProtocolComponents, init: IntentProtocolInit) {
+    super(components, {
+      protocol: INTENT_PROTOCOL,
+      component: 'hffs:intent',
+      maxInboundStreams: init.maxInboundStreams ?? 32,
+      maxOutboundStreams: init.maxOutboundStreams ?? 32,
+      runOnLimitedConnection: init.runOnLimitedConnection,
+    })
+    this.init = init
+    this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT
+  }
+
+  async ask(
+    peer: DialTarget,
+    etag: string,
+    ours: IntentState,
+    options: AbortOptions = {},
+  ): Promise<IntentState> {
+    validateEtag(etag)
+    return this.exchange(
+      peer,
+      { maxMessageBytes: MAX_MESSAGE_BYTES, messageTimeout: this.messageTimeout },
+      options.signal,
+      async (framed) => {
+        await framed.write(encodeMessage({ type: 'intent', etag, state: ours }), options)
+        return decodeIntent(await framed.read(options), etag)
+      },
+    )
+  }
+
+  protected async handleStream(stream: Stream, connection: Connection): Promise<void> {
+    const framed = new FramedStream(stream, {
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      messageTimeout: this.messageTimeout,
+    })
+    const msg = Message.decode(await framed.read(), 'intent request').expectKeys('type', 'etag', 'state')
+    if (msg.type !== 'intent') throw new ProtocolError(`intent request: unknown type "${msg.type}"`)
+    const etag = msg.string('etag', 64)
+    validateEtag(etag)
+    this.init.board.note(etag, connection.remotePeer.toString(), toState(msg.string('state', 16)))
+    await framed.write(encodeMessage({ type: 'intent', etag, state: this.init.board.stateOf(etag) }))
+    await framed.close()
+  }
+}
+
+function decodeIntent(bytes: Uint8Array, etag: string): IntentState {
+  const msg = Message.decode(bytes, 'intent answer').expectKeys('type', 'etag', 'state')
+  if (msg.type !== 'intent' || msg.string('etag', 64) !== etag)
+    throw new ProtocolError('intent answer: for another blob')
+  return toState(msg.string('state', 16))
+}
+
+function toState(s: string): IntentState {
+  if (!(STATES as readonly string[]).includes(s)) throw new ProtocolError(`intent: unknown state "${s}"`)
+  return s as IntentState
+}
