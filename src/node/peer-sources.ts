@@ -1,5 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
 import type { ChunksProtocol } from '../protocols/chunks/index.ts'
+import type { HaveProtocol } from '../protocols/have/index.ts'
 import type { ManifestProtocol } from '../protocols/manifest/index.ts'
 import type { SnapshotListing } from '../protocols/sources.ts'
 import type { RepoRef } from '../store/hf-cache/index.ts'
@@ -9,6 +10,7 @@ import type { PeerSource } from './pull/peer-source.ts'
 export interface SwarmServices {
   manifest: ManifestProtocol
   chunks: ChunksProtocol
+  have?: HaveProtocol
 }
 
 /** A connected peer as the download engine sees it, over the manifest and chunks protocols. */
@@ -33,6 +35,15 @@ export function peerSource(
     },
     fetchChunks(hashes, { signal }) {
       return services.chunks.fetchChunks(peer, hashes, { signal })
+    },
+    async subscribeHave(etag, { signal }) {
+      if (services.have === undefined) return null
+      try {
+        const sub = await services.have.subscribeHave(peer, etag, { signal })
+        return { has: (i) => sub.has(i), updates: sub, close: () => sub.close() }
+      } catch {
+        return null
+      }
     },
   }
 }

@@ -1,5 +1,5 @@
 import { chunksProtocol, type ChunksProtocol } from '../protocols/chunks/index.ts'
-import { haveProtocol } from '../protocols/have/index.ts'
+import { haveProtocol, type HaveProtocol } from '../protocols/have/index.ts'
 import { intentProtocol, type IntentProtocol } from '../protocols/intent/index.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { HubConfig } from '../protocols/hub/hub-config.ts'
@@ -80,6 +80,7 @@ export function swarmExtension(): DaemonExtension {
       const services: SwarmServices = {
         manifest: parts.libp2p.services.manifest as ManifestProtocol,
         chunks: parts.libp2p.services.chunks as ChunksProtocol,
+        have: parts.libp2p.services.have as HaveProtocol,
       }
       parts.control.route('POST', '/v1/models/add', async (req) => {
         const body = parseAddRequest(await req.json())

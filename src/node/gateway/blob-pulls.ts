@@ -25,8 +25,6 @@ export interface BlobPull {
   error: Error | null
   /** The chunk list a peer gave (the bytes arrive by chunk, each verifiable); null on the Hub path. */
   manifest: BlobManifest | null
-  /** Settles when the blob is in the cache (or the pull failed); never rejects. */
-  readonly settled: Promise<void>
   /** Resolves at the next sign of progress. */
   changed(): Promise<void>
 }
@@ -93,7 +91,6 @@ export class BlobPulls {
       state: 'running',
       error: null,
       manifest: null,
-      settled: Promise.resolve(),
       changed: () => new Promise<void>((resolve) => waiters.push(resolve)),
     }
     const onManifest = (m: BlobManifest): void => {
@@ -103,10 +100,15 @@ export class BlobPulls {
       notify()
     }
     this.running.set(key, pull)
-    ;(pull as { settled: Promise<void> }).settled = this.run(params, onManifest, notify)
+    void this.run(params, onManifest, notify)
       .then(
-        () => {
+        (result) => {
           pull.state = 'done'
+          const how =
+            result.files[0]?.source === 'cache'
+              ? 'was in the cache'
+              : `${result.bytesFromPeers} bytes from peers, ${result.bytesFromHub} from the upstream`
+          this.init.log.info(`${repo.id}/${meta.path}: ${how}`)
         },
         (err: unknown) => {
           pull.state = 'failed'

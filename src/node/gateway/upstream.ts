@@ -88,7 +88,7 @@ export class Upstream {
   }
 
   /** The response with its body unread (the caller must read or cancel it), or null as for request(). */
-  async send(path: string, init: UpstreamRequest): Promise<Response | null> {
+  private async send(path: string, init: UpstreamRequest): Promise<Response | null> {
     if (!this.usable()) return null
     const headers: Record<string, string> = { 'user-agent': 'hffs-node-gateway/0.1', ...init.headers }
     if (init.authorization !== null) headers.authorization = init.authorization

@@ -1,29 +1,49 @@
-import { hashToHex } from '../../store/xet/index.ts'
 import type { PeerSource } from './peer-source.ts'
+import { hashToHex } from '../../store/xet/index.ts'
 
 export interface SchedulerOptions {
   /** Chunk hashes per request. */
   batchSize: number
-  /** Requests in flight per peer. */
+  /** Requests in flight per peer to begin with; it grows with a fast peer and shrinks with a slow one. */
   window: number
+  /** Upper bound of a peer's window (default 8, well under the 32 inbound streams a server allows). */
+  maxWindow?: number
   /** A peer is dropped after this many failed requests in a row. */
   maxFailures: number
   signal?: AbortSignal
 }
 
+/** Which peers hold which chunks, from their have-maps; `null` when a peer's map is unknown. */
+export interface Availability {
+  has(peerId: string, key: string): boolean | null
+  /** Registers the scheduler's wake-up, called when a have-map grows. */
+  onChange(wake: () => void): void
+}
+
 interface PeerState {
   source: PeerSource
   inFlight: number
+  window: number
   failures: number
   dead: boolean
-  /** Hashes this peer said it does not have. */
+  /** Chunks this peer said it lacks (until its have-map says otherwise). */
   missing: Set<string>
+  /** Chunks in flight to this peer. */
+  asked: Set<string>
 }
 
+/** How long to wait for peers still downloading to get chunks nobody has yet, with no progress at all. */
+const HAVE_WAIT_MS = 30_000
+/** Batches that take longer than this shrink the window; much faster ones grow it. */
+const SLOW_BATCH_MS = 2000
+const FAST_BATCH_MS = 300
+
 /**
- * Spreads the wanted chunks over the peers: each peer keeps `window` batches in flight; a chunk a peer lacks
- * goes to another; a peer that fails `maxFailures` times in a row, or sends a bad chunk, is dropped and its
- * chunks go back in the queue. Resolves with the hashes that no peer could supply.
+ * Spreads the wanted chunks over the peers. Rarest first: among the chunks a peer holds, those the fewest
+ * peers hold go first. Each peer keeps a window of batches in flight that grows while it answers fast and
+ * shrinks when it is slow. When nothing is left to ask, idle peers duplicate the requests still in flight
+ * (endgame); the first answer wins. A peer that fails `maxFailures` times in a row, or sends a bad chunk,
+ * is dropped and its chunks go back in the queue. Resolves with the chunks that no peer could supply.
  */
 export async function scheduleChunks(
   wanted: Map<string, Uint8Array>,
@@ -31,53 +51,91 @@ export async function scheduleChunks(
   options: SchedulerOptions,
   onChunk: (hash: Uint8Array, data: Uint8Array, peer: PeerSource) => Promise<void>,
   onPeerDropped?: (peer: PeerSource, err: unknown) => void,
+  availability?: Availability,
 ): Promise<Map<string, Uint8Array>> {
   const pending = new Set(wanted.keys())
+  const inFlight = new Map<string, number>()
   const states: PeerState[] = peers.map((source) => ({
     source,
     inFlight: 0,
+    window: options.window,
     failures: 0,
     dead: false,
     missing: new Set(),
+    asked: new Set(),
   }))
   let running = 0
+  let lastProgress = Date.now()
   let wake: () => void = () => {}
+  availability?.onChange(() => wake())
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
 
+  const holds = (peer: PeerState, key: string): boolean => {
+    const known = availability?.has(peer.source.id, key) ?? null
+    if (known === true) peer.missing.delete(key)
+    return known !== false && !peer.missing.has(key)
+  }
+  const rarity = (key: string): number => states.filter((p) => !p.dead && holds(p, key)).length
+
   const pick = (peer: PeerState): string[] => {
-    const batch: string[] = []
-    for (const key of pending) {
-      if (peer.missing.has(key)) continue
-      batch.push(key)
-      if (batch.length === options.batchSize) break
+    let candidates = [...pending].filter((key) => holds(peer, key))
+    if (availability !== undefined && candidates.length > options.batchSize) {
+      const r = new Map(candidates.map((k) => [k, rarity(k)]))
+      candidates = candidates.sort((a, b) => (r.get(a) as number) - (r.get(b) as number))
     }
-    for (const key of batch) pending.delete(key)
+    const batch = candidates.slice(0, options.batchSize)
+    if (batch.length === 0 && pending.size === 0) {
+      // Endgame: ask for what others are still fetching, once more each.
+      for (const [key, n] of inFlight) {
+        if (n < 2 && !peer.asked.has(key) && holds(peer, key)) batch.push(key)
+        if (batch.length === options.batchSize) break
+      }
+    }
+    for (const key of batch) {
+      pending.delete(key)
+      inFlight.set(key, (inFlight.get(key) ?? 0) + 1)
+      peer.asked.add(key)
+    }
     return batch
+  }
+
+  const settle = (peer: PeerState, key: string): void => {
+    peer.asked.delete(key)
+    const n = (inFlight.get(key) ?? 1) - 1
+    if (n <= 0) inFlight.delete(key)
+    else inFlight.set(key, n)
   }
 
   const run = async (peer: PeerState, batch: string[]): Promise<void> => {
     const unanswered = new Set(batch)
+    const started = performance.now()
     try {
       const hashes = batch.map((k) => wanted.get(k) as Uint8Array)
       for await (const reply of peer.source.fetchChunks(hashes, { signal: options.signal })) {
         const key = hashToHex(reply.hash)
         if (!unanswered.delete(key)) continue
+        settle(peer, key)
         if ('missing' in reply) {
           peer.missing.add(key)
-          pending.add(key)
+          if (wanted.has(key) && !inFlight.has(key)) pending.add(key)
           continue
         }
+        if (!wanted.has(key)) continue // an endgame duplicate that lost the race
+        wanted.delete(key)
+        lastProgress = Date.now()
         try {
           await onChunk(reply.hash, reply.data, peer.source)
         } catch (err) {
           fatal ??= { error: err }
-          unanswered.add(key)
           return
         }
-        wanted.delete(key)
       }
       peer.failures = 0
+      const ms = performance.now() - started
+      const max = options.maxWindow ?? 8
+      if (ms < FAST_BATCH_MS && peer.window < max) peer.window++
+      else if (ms > SLOW_BATCH_MS && peer.window > 1) peer.window--
     } catch (err) {
       if (options.signal?.aborted === true) return
       peer.failures++
@@ -87,7 +145,10 @@ export async function scheduleChunks(
         onPeerDropped?.(peer.source, err)
       }
     } finally {
-      for (const key of unanswered) if (wanted.has(key)) pending.add(key)
+      for (const key of unanswered) {
+        settle(peer, key)
+        if (wanted.has(key) && !inFlight.has(key)) pending.add(key)
+      }
     }
   }
 
@@ -97,8 +158,9 @@ export async function scheduleChunks(
       throw (fatal as { error: unknown }).error
     }
     options.signal?.throwIfAborted()
+    if (wanted.size === 0) break
     for (const peer of states) {
-      while (!peer.dead && peer.inFlight < options.window && pending.size > 0) {
+      while (!peer.dead && peer.inFlight < peer.window) {
         const batch = pick(peer)
         if (batch.length === 0) break
         peer.inFlight++
@@ -110,10 +172,22 @@ export async function scheduleChunks(
         })
       }
     }
-    if (running === 0) break
+    const waiting = running === 0 && waitingForHaves(states, pending, availability)
+    if (running === 0 && (!waiting || Date.now() - lastProgress > HAVE_WAIT_MS)) break
     await new Promise<void>((resolve) => {
       wake = resolve
+      // While only waiting for have-maps to grow, look again now and then.
+      if (waiting) setTimeout(resolve, 1000).unref()
     })
   }
   return wanted
+}
+
+/**
+ * Nothing is in flight, yet some live peer may still get a chunk we want (a peer still downloading):
+ * keep waiting for its have-map to grow. Without have-maps, there is nothing to wait for.
+ */
+function waitingForHaves(states: PeerState[], pending: Set<string>, availability?: Availability): boolean {
+  if (availability === undefined || pending.size === 0) return false
+  return states.some((p) => !p.dead && availability.has(p.source.id, [...pending][0]) === false)
 }

@@ -11,6 +11,16 @@ export interface PeerSource {
   readonly id: string
   fetchManifest(etag: string, options: { signal?: AbortSignal }): Promise<BlobManifest | null>
   fetchChunks(hashes: Uint8Array[], options: { signal?: AbortSignal }): AsyncIterable<ChunkReply>
+  /** The peer's have-map for a blob and its updates; null when it has none (or cannot tell). */
+  subscribeHave?(etag: string, options: { signal?: AbortSignal }): Promise<PeerHaves | null>
+}
+
+/** Which chunks (by index in the manifest) a peer holds, kept up to date while subscribed. */
+export interface PeerHaves {
+  has(index: number): boolean
+  /** Yields the indices the peer gets from now on. */
+  updates: AsyncIterable<number[]>
+  close(): void
 }
 
 /** Raised when the peers (and the Hub, if allowed) could not supply every chunk of a blob. */

@@ -10,8 +10,8 @@ import type { BlobManifest } from '../../protocols/sources.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
-import { scheduleChunks } from './chunk-scheduler.ts'
-import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
+import { scheduleChunks, type Availability } from './chunk-scheduler.ts'
+import { ChunksUnavailableError, NoManifestError, type PeerHaves, type PeerSource } from './peer-source.ts'
 
 export interface PullBlobFromPeersParams {
   cacheDir: string
@@ -120,18 +120,41 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       } else wanted.set(key, hash)
     }
 
-    const leftover = await scheduleChunks(
-      wanted,
-      params.peers,
-      { batchSize: params.batchSize ?? 32, window: params.window ?? 4, maxFailures: 3, signal },
-      async (hash, data, peer) => {
-        await params.beforeChunk?.(data.byteLength)
-        await place(hashToHex(hash), data)
-        result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
-        params.onBytes?.(data.byteLength, peer.id)
+    // Have-maps: which peer holds which chunk, growing while peers still download (rarest first).
+    const haves = await subscribeHaves(params.peers, etag, signal)
+    let haveChanged: () => void = () => {}
+    for (const h of haves.values()) {
+      void (async () => {
+        for await (const _ of h.updates) haveChanged()
+      })().catch(() => {})
+    }
+    const availability: Availability = {
+      has: (peerId, key) => {
+        const h = haves.get(peerId)
+        return h === undefined ? null : (occurrences.get(key) ?? []).some((i) => h.has(i))
       },
-      (peer, err) => params.onPeerDropped?.(peer.id, err),
-    )
+      onChange: (wake) => {
+        haveChanged = wake
+      },
+    }
+    let leftover: Map<string, Uint8Array>
+    try {
+      leftover = await scheduleChunks(
+        wanted,
+        params.peers,
+        { batchSize: params.batchSize ?? 32, window: params.window ?? 4, maxFailures: 3, signal },
+        async (hash, data, peer) => {
+          await params.beforeChunk?.(data.byteLength)
+          await place(hashToHex(hash), data)
+          result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
+          params.onBytes?.(data.byteLength, peer.id)
+        },
+        (peer, err) => params.onPeerDropped?.(peer.id, err),
+        haves.size > 0 ? availability : undefined,
+      )
+    } finally {
+      for (const h of haves.values()) h.close()
+    }
 
     if (leftover.size > 0) {
       if (params.hubRange === undefined) {
@@ -226,6 +249,36 @@ function contiguousRuns(
   }
   return runs
 }
+
+/** Subscribes to each peer's have-map for the blob (bounded wait); peers without one are left out. */
+async function subscribeHaves(
+  peers: readonly PeerSource[],
+  etag: string,
+  signal?: AbortSignal,
+): Promise<Map<string, PeerHaves>> {
+  const out = new Map<string, PeerHaves>()
+  await Promise.all(
+    peers.map(async (p) => {
+      if (p.subscribeHave === undefined) return
+      // The signal cancels the subscription for good, so the wait for the first answer has its own timer.
+      const lifetime = new AbortController()
+      const timer = setTimeout(() => lifetime.abort(new Error('no have-map in time')), HAVE_SUBSCRIBE_MS)
+      try {
+        const h = await p.subscribeHave(etag, {
+          signal: signal === undefined ? lifetime.signal : AbortSignal.any([signal, lifetime.signal]),
+        })
+        if (h !== null) out.set(p.id, h)
+      } catch {
+        // no have-map from this peer: it is asked blindly, as a peer without the have protocol
+      } finally {
+        clearTimeout(timer)
+      }
+    }),
+  )
+  return out
+}
+
+const HAVE_SUBSCRIBE_MS = 5000
 
 async function findManifest(params: PullBlobFromPeersParams): Promise<BlobManifest> {
   const problems: string[] = []
