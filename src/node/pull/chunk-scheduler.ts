@@ -107,12 +107,16 @@ export async function scheduleChunks(
     else inFlight.set(key, n)
   }
 
+  /** Requests still running when every chunk is in: endgame losers, cancelled on the way out. */
+  const losers = new AbortController()
+  const batchSignal = options.signal === undefined ? losers.signal : AbortSignal.any([options.signal, losers.signal])
+
   const run = async (peer: PeerState, batch: string[]): Promise<void> => {
     const unanswered = new Set(batch)
     const started = performance.now()
     try {
       const hashes = batch.map((k) => wanted.get(k) as Uint8Array)
-      for await (const reply of peer.source.fetchChunks(hashes, { signal: options.signal })) {
+      for await (const reply of peer.source.fetchChunks(hashes, { signal: batchSignal })) {
         const key = hashToHex(reply.hash)
         if (!unanswered.delete(key)) continue
         settle(peer, key)
@@ -137,7 +141,7 @@ export async function scheduleChunks(
       if (ms < FAST_BATCH_MS && peer.window < max) peer.window++
       else if (ms > SLOW_BATCH_MS && peer.window > 1) peer.window--
     } catch (err) {
-      if (options.signal?.aborted === true) return
+      if (batchSignal.aborted) return
       peer.failures++
       const fatalForPeer = peer.failures >= options.maxFailures || (err as Error).name === 'BadChunkError'
       if (fatalForPeer && !peer.dead) {
@@ -180,6 +184,7 @@ export async function scheduleChunks(
       if (waiting) setTimeout(resolve, 1000).unref()
     })
   }
+  losers.abort(new Error('every chunk is in'))
   return wanted
 }
 

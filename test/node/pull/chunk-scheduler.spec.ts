@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { scheduleChunks, type Availability } from '../../../src/node/pull/chunk-scheduler.ts'
+import type { ChunkReply, PeerSource } from '../../../src/node/pull/peer-source.ts'
+import { hashToHex } from '../../../src/store/xet/index.ts'
+
+/** A peer holding some keys; records what it was asked for. */
+function peer(id: string, holds: Set<string>, delayMs = 0): PeerSource & { asked: string[] } {
+  const asked: string[] = []
+  return {
+    id,
+    asked,
+    fetchManifest: async () => null,
+    async *fetchChunks(hashes): AsyncIterable<ChunkReply> {
+      for (const h of hashes) {
+        const key = hashToHex(h)
+        asked.push(key)
+        if (delayMs > 0) await sleep(delayMs)
+        yield holds.has(key) ? { hash: h, data: h } : { hash: h, missing: true }
+      }
+    },
+  }
+}
+
+function keys(n: number): Map<string, Uint8Array> {
+  const m = new Map<string, Uint8Array>()
+  for (let i = 0; i < n; i++) {
+    const h = new Uint8Array(32)
+    h[0] = i
+    h[1] = 7
+    m.set(hashToHex(h), h)
+  }
+  return m
+}
+
+describe('scheduleChunks', () => {
+  it('asks each peer only for chunks its have-map shows, and gets every chunk', async () => {
+    const wanted = keys(40)
+    const all = [...wanted.keys()]
+    const evens = new Set(all.filter((_, i) => i % 2 === 0))
+    const a = peer('a', new Set(all), 1)
+    const b = peer('b', evens, 1)
+    const availability: Availability = {
+      has: (id, key) => id === 'a' || evens.has(key),
+      onChange: () => {},
+    }
+    const got: string[] = []
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [a, b],
+      { batchSize: 4, window: 2, maxFailures: 3 },
+      async (hash) => void got.push(hashToHex(hash)),
+      undefined,
+      availability,
+    )
+    assert.equal(left.size, 0)
+    assert.deepEqual(new Set(got), new Set(all))
+    assert.ok(
+      b.asked.every((k) => evens.has(k)),
+      'b was asked only for what it has',
+    )
+    assert.ok(b.asked.length > 0, 'b took part')
+  })
+
+  it('duplicates the last requests in flight (endgame), and a slow peer does not hold up the end', async () => {
+    const wanted = keys(8)
+    const all = new Set(wanted.keys())
+    const slow = peer('slow', all, 400)
+    const fast = peer('fast', all, 1)
+    const started = Date.now()
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [slow, fast],
+      { batchSize: 4, window: 1, maxFailures: 3 },
+      async () => {},
+    )
+    assert.equal(left.size, 0)
+    assert.ok(Date.now() - started < 1200, `took ${Date.now() - started} ms`)
+    assert.ok(fast.asked.length > 4, 'the fast peer also took chunks first asked of the slow one')
+  })
+})
