@@ -5,6 +5,7 @@ import { resolveHubCacheDir, validateRepoId, validateRepoFilePath } from '../../
 import { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { EntryNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
+import { printTable } from '../table.ts'
 import { UsageError } from '../errors.ts'
 import { asRepoType, jsonOption, repoTypeOption } from './shared-options.ts'
 
@@ -83,7 +84,7 @@ function printRepos(listing: ListModelsResult, json: boolean): void {
     String(r.nbFiles),
     Object.keys(r.refs).sort().join(', '),
   ])
-  printColumns(['TYPE', 'REPO ID', 'SIZE', 'FILES', 'REFS'], rows)
+  printTable(['TYPE', 'REPO ID', 'SIZE', 'FILES', 'REFS'], rows)
 }
 
 function printRepoFiles(listing: ListModelsResult, json: boolean): void {
@@ -95,7 +96,7 @@ function printRepoFiles(listing: ListModelsResult, json: boolean): void {
   const rows = repo.revisions.flatMap((rev) =>
     rev.files.map((f) => [rev.commit.slice(0, 8), rev.refs.join(', '), f.path, formatBytes(f.size)]),
   )
-  printColumns(['REVISION', 'REFS', 'FILE', 'SIZE'], rows)
+  printTable(['REVISION', 'REFS', 'FILE', 'SIZE'], rows)
 }
 
 function printFilePath(listing: ListModelsResult, file: string, revision: string, json: boolean): void {
@@ -141,15 +142,4 @@ function fileJson(
     xetHash: f.etag === null ? null : (listing.xetHashes.get(f.etag) ?? null),
     filePath: f.filePath,
   }
-}
-
-function printColumns(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd()
-  console.log(line(header))
-  for (const r of rows) console.log(line(r))
 }
