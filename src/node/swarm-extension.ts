@@ -14,6 +14,7 @@ import { HubFetchCoordinator } from './pull/hub-fetch-coordinator.ts'
 import { PeerBans } from './peer-bans.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
+import type { SwarmPullOptions } from './gateway/blob-pulls.ts'
 
 /** What the CLI sends to POST /v1/models/add: the pull, and the Hub settings of the user's environment. */
 export interface ModelAddRequest {
@@ -39,13 +40,22 @@ const BAN_MS = 10 * 60_000
  * The swarm inside the daemon: serves this node's snapshots, manifests, have-maps and chunks over the wire
  * protocols, and pulls models for the CLI (POST /v1/models/add) from connected peers, the Hub filling in.
  */
-export function swarmExtension(): DaemonExtension {
+export interface SwarmExtension extends DaemonExtension {
+  /** What the swarm adds to a pull that another extension (the gateway) runs; null before start. */
+  pullOptions(signal: AbortSignal): SwarmPullOptions
+}
+
+export function swarmExtension(): SwarmExtension {
   const inProgress = new DownloadsInProgress()
   const bans = new PeerBans()
   let downloadCap = new RateLimiter(0)
   let coordinator: HubFetchCoordinator | null = null
+  let running: { parts: DaemonParts; services: SwarmServices; swarm: SwarmState } | null = null
   return {
     name: 'swarm',
+    pullOptions(signal) {
+      return running === null ? {} : swarmPullOptions(running.parts, running.services, running.swarm, signal)
+    },
     services(ctx) {
       const sources = createLocalSources({
         cacheDir: ctx.cacheDir,
@@ -82,6 +92,14 @@ export function swarmExtension(): DaemonExtension {
         chunks: parts.libp2p.services.chunks as ChunksProtocol,
         have: parts.libp2p.services.have as HaveProtocol,
       }
+      const swarm: SwarmState = {
+        inProgress,
+        bans,
+        downloadCap,
+        coordinator: coordinator as HubFetchCoordinator,
+        intent,
+      }
+      running = { parts, services, swarm }
       parts.control.route('POST', '/v1/models/add', async (req) => {
         const body = parseAddRequest(await req.json())
         const res = req.res
@@ -107,16 +125,56 @@ export function swarmExtension(): DaemonExtension {
   }
 }
 
+/** The swarm's shared state: what every pull on this node takes part in. */
+interface SwarmState {
+  inProgress: DownloadsInProgress
+  bans: PeerBans
+  downloadCap: RateLimiter
+  coordinator: HubFetchCoordinator
+  intent: IntentProtocol
+}
+
+/** What the swarm adds to a pull: peers (minus banned ones), in-progress serving, rate cap, Hub election. */
+function swarmPullOptions(
+  parts: DaemonParts,
+  services: SwarmServices,
+  swarm: SwarmState,
+  signal: AbortSignal,
+): SwarmPullOptions {
+  const connected = (): ReturnType<DaemonParts['libp2p']['getPeers']> => parts.libp2p.getPeers()
+  return {
+    peers: () =>
+      connected()
+        .filter((p) => !swarm.bans.isBanned(p.toString()))
+        .map((p) => peerSource(p, services)),
+    inProgress: swarm.inProgress,
+    beforeChunk: (bytes) => swarm.downloadCap.take(bytes, signal),
+    hubGate: async (file, s) => {
+      const peers = new Map(connected().map((p) => [p.toString(), p]))
+      const decision = await swarm.coordinator.decide({
+        etag: file.etag,
+        size: file.size,
+        self: parts.libp2p.peerId.toString(),
+        peers: [...peers.keys()],
+        ask: (peer, etag, ours, askSignal) =>
+          swarm.intent.ask(peers.get(peer) as PeerId, etag, ours, { signal: askSignal }),
+        signal: s,
+      })
+      return decision.action
+    },
+    hubDone: (etag) => swarm.coordinator.done(etag),
+    onPeerDropped: (peer, err) => {
+      // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
+      if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)
+    },
+    peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
+  }
+}
+
 async function pull(
   parts: DaemonParts,
   services: SwarmServices,
-  swarm: {
-    inProgress: DownloadsInProgress
-    bans: PeerBans
-    downloadCap: RateLimiter
-    coordinator: HubFetchCoordinator
-    intent: IntentProtocol
-  },
+  swarm: SwarmState,
   body: ModelAddRequest,
   signal: AbortSignal,
   send: (e: ModelAddEvent) => void,
@@ -145,31 +203,7 @@ async function pull(
       files: body.files,
       include: body.include,
       exclude: body.exclude,
-      peers: () =>
-        connected()
-          .filter((p) => !swarm.bans.isBanned(p.toString()))
-          .map((p) => peerSource(p, services)),
-      inProgress: swarm.inProgress,
-      beforeChunk: (bytes) => swarm.downloadCap.take(bytes, signal),
-      hubGate: async (file, s) => {
-        const peers = new Map(connected().map((p) => [p.toString(), p]))
-        const decision = await swarm.coordinator.decide({
-          etag: file.etag,
-          size: file.size,
-          self: parts.libp2p.peerId.toString(),
-          peers: [...peers.keys()],
-          ask: (peer, etag, ours, askSignal) =>
-            swarm.intent.ask(peers.get(peer) as PeerId, etag, ours, { signal: askSignal }),
-          signal: s,
-        })
-        return decision.action
-      },
-      hubDone: (etag) => swarm.coordinator.done(etag),
-      onPeerDropped: (peer, err) => {
-        // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
-        if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)
-      },
-      peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
+      ...swarmPullOptions(parts, services, swarm, signal),
       signal,
       onNotice: (message) => log.info(`${body.repo.id}: ${message}`),
       onProgress: (p) => {

@@ -5,9 +5,8 @@ import { hashToHex } from '../../store/xet/index.ts'
 import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
 import { errorMessage, type Logger } from '../logger.ts'
-import type { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
 import type { PeerSource } from '../pull/peer-source.ts'
-import { pullSnapshot, type PullResult } from '../pull/pull-snapshot.ts'
+import { pullSnapshot, type PullResult, type PullSnapshotParams } from '../pull/pull-snapshot.ts'
 import type { TransferRegistry } from '../transfer-registry.ts'
 import type { FileMeta } from './file-meta.ts'
 import type { SnapshotKnowledge } from './known-snapshot.ts'
@@ -41,14 +40,22 @@ export interface BlobPullsInit {
   peers: () => PeerSource[]
   fetch?: FetchLike
   transfers?: TransferRegistry
-  /** Where a blob being assembled from peers is announced and served to other peers. */
-  inProgress?: DownloadsInProgress
+  /** The swarm's own options for a pull (see GatewayInit.swarmPull); they override the defaults above. */
+  swarmPull?: (signal: AbortSignal) => SwarmPullOptions
   /** Tells the DHT this node now has the blob. */
   provide?: (etag: string) => void
   /** Aborts every pull: the daemon is shutting down. */
   signal: AbortSignal
   log: Logger
 }
+
+/** What the swarm extension adds to each pull it runs. */
+export type SwarmPullOptions = Partial<
+  Pick<
+    PullSnapshotParams,
+    'peers' | 'peerSnapshot' | 'inProgress' | 'hubGate' | 'hubDone' | 'beforeChunk' | 'onPeerDropped'
+  >
+>
 
 export interface StartPullParams {
   repo: RepoRef
@@ -139,8 +146,11 @@ export class BlobPulls {
       path: meta.path,
       bytesTotal: meta.size,
     })
+    const swarm = init.swarmPull?.(init.signal) ?? {}
+    const peers = swarm.peers ?? init.peers
     try {
       const result = await pullSnapshot({
+        ...swarm,
         config: {
           endpoint: init.upstream.endpoint,
           token: bearerToken(params.authorization),
@@ -154,10 +164,9 @@ export class BlobPulls {
         repo,
         revision: meta.commit,
         files: [meta.path],
-        peers: () => init.peers().map((p) => capturingManifest(p, onManifest)),
-        peerSnapshot: (r, rev, signal) => init.knowledge.peerListing(r, rev, signal),
+        peers: () => peers().map((p) => capturingManifest(p, onManifest)),
+        peerSnapshot: swarm.peerSnapshot ?? ((r, rev, signal) => init.knowledge.peerListing(r, rev, signal)),
         fetch: init.memo.fetchWith(init.fetch ?? fetch, params.authorization),
-        inProgress: init.inProgress,
         signal: init.signal,
         onProgress: (p) => {
           if (end !== undefined)
@@ -186,15 +195,17 @@ export function bearerToken(authorization: string | null): string | null {
   return m === null ? null : m[1]
 }
 
-/** A peer whose manifests are seen by the gateway too: they tell it how to verify bytes as they land. */
+/**
+ * A peer whose manifests are seen by the gateway too: they tell it how to verify bytes as they land. Every
+ * other member is the peer's own (through the prototype), so what the engine asks of peers later (have-maps
+ * today) passes through unchanged.
+ */
 function capturingManifest(peer: PeerSource, onManifest: (m: BlobManifest) => void): PeerSource {
-  return {
-    id: peer.id,
-    fetchChunks: (hashes, options) => peer.fetchChunks(hashes, options),
-    async fetchManifest(etag, options) {
-      const m = await peer.fetchManifest(etag, options)
-      if (m !== null) onManifest(m)
-      return m
-    },
+  const wrapped = Object.create(peer) as PeerSource
+  wrapped.fetchManifest = async (etag, options) => {
+    const m = await peer.fetchManifest(etag, options)
+    if (m !== null) onManifest(m)
+    return m
   }
+  return wrapped
 }

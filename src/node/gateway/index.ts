@@ -7,7 +7,7 @@ import type { ControlRequest } from '../control-server.ts'
 import type { DaemonExtension, DaemonParts } from '../daemon-parts.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from '../peer-sources.ts'
 import { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
-import { BlobPulls } from './blob-pulls.ts'
+import { BlobPulls, type SwarmPullOptions } from './blob-pulls.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { hubRoute } from './hub-answer.ts'
 import { SnapshotKnowledge } from './known-snapshot.ts'
@@ -26,10 +26,11 @@ export interface GatewayInit {
   /** How long to wait for the upstream's response headers; default UPSTREAM_HEADERS_TIMEOUT_MS (5 s). */
   upstreamTimeoutMs?: number
   /**
-   * The swarm's downloads in progress, so that peers are served the chunks of a blob the gateway is still
-   * pulling; default a registry of the gateway's own, which no peer sees.
+   * What the swarm adds to every pull it runs (its peer list with bans, downloads in progress served to
+   * peers, the download rate cap, the Hub-fetch election); the gateway's pulls take them too. Default: the
+   * connected peers, and a registry of downloads in progress of the gateway's own.
    */
-  inProgress?: DownloadsInProgress
+  swarmPull?: (signal: AbortSignal) => SwarmPullOptions
 }
 
 type Handler = (gw: GatewayParts, req: ControlRequest, at: RepoPath) => Promise<void>
@@ -136,6 +137,7 @@ function gatewayParts(parts: DaemonParts, init: GatewayInit): GatewayParts {
             snapshotFromPeers(parts.libp2p.getPeers(), swarm, repo, revision, signal),
   })
   const memo = new ListingMemo()
+  const inProgress = new DownloadsInProgress()
   const pulls = new BlobPulls({
     cacheDir: parts.cacheDir,
     home: parts.home,
@@ -147,7 +149,7 @@ function gatewayParts(parts: DaemonParts, init: GatewayInit): GatewayParts {
     peers: () => (swarm === null ? [] : parts.libp2p.getPeers().map((p) => peerSource(p, swarm))),
     fetch: init.fetch,
     transfers: parts.transfers,
-    inProgress: init.inProgress ?? new DownloadsInProgress(),
+    swarmPull: init.swarmPull ?? (() => ({ inProgress })),
     provide: (etag) => void parts.content.provideBlob(etag, { signal: parts.signal }).catch(() => {}),
     signal: parts.signal,
     log,

@@ -24,6 +24,7 @@ import { filterPaths } from '../file-filter.ts'
 import type { PeerSource } from './peer-source.ts'
 import { NoManifestError } from './peer-source.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
+import { initXet } from '../../store/xet/index.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
 import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
@@ -104,6 +105,7 @@ export interface PullResult {
  */
 export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResult> {
   const { cacheDir, repo, signal } = params
+  await initXet()
   const snapshot = await resolveSnapshot({ ...params, revision: params.revision })
   for (const f of snapshot.files) validateRepoFilePath(f.path)
   const wanted = selectFiles(snapshot.files, params)

@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import { etagKind } from '../../store/blob-etag.ts'
 import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
 import type { Verifier } from '../../store/verify/blob-verifier.ts'
-import { fileHash, hashToHex, type ChunkInfo } from '../../store/xet/index.ts'
+import { fileHash, hashToHex, initXet, type ChunkInfo } from '../../store/xet/index.ts'
 import {
   contiguousPrefix,
   dropProgress,
@@ -63,6 +63,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
   const kind = etagKind(file.etag)
   if (kind === null) throw new HubHttpError(`${file.path}: the Hub gave an invalid etag "${file.etag}"`, 502)
   const what = `${repo.id}/${file.path}`
+  await initXet() // the file hash below runs on this thread even when a worker did the chunking
   const incomplete = incompleteBlobPath(cacheDir, repo, file.etag)
   const progressFile = progressPath(params.home, file.etag)
   let progress = await loadProgress(progressFile, file.etag, file.size)

@@ -22,7 +22,6 @@ function fakePull(etag: string, size: number): BlobPull & { notify(): void } {
     state: 'running',
     error: null,
     manifest: null,
-    settled: Promise.resolve(),
     changed: () => new Promise<void>((resolve) => waiters.push(resolve)),
     notify() {
       const w = waiters
