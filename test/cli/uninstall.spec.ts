@@ -33,7 +33,10 @@ describe('hffs-node uninstall', function () {
     assert.match(r.stdout, /stopped the daemon/)
     assert.equal((await runCli(['status'], env)).code, 3)
     await assert.rejects(stat(env.HFFS_HOME), { code: 'ENOENT' })
-    assert.deepEqual(await readdir(join(env.HF_HUB_CACHE, 'models--org--m', 'blobs')).then((b) => b.length), 1)
+    assert.deepEqual(
+      await readdir(join(env.HF_HUB_CACHE, 'models--org--m', 'blobs')).then((b) => b.length),
+      1,
+    )
   })
 
   it('deletes the HF cache only with --purge-cache', async () => {

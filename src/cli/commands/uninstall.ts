@@ -32,7 +32,11 @@ export const uninstallCommand: CommandModule<object, UninstallArgs> = {
       return
     }
     // The cache holds models other tools downloaded: ask again, even with --yes, unless on no terminal.
-    if (args['purge-cache'] && process.stdin.isTTY === true && !(await confirm(`really delete ${cacheDir}?`))) {
+    if (
+      args['purge-cache'] &&
+      process.stdin.isTTY === true &&
+      !(await confirm(`really delete ${cacheDir}?`))
+    ) {
       console.error('nothing removed')
       return
     }
@@ -52,7 +56,8 @@ export const uninstallCommand: CommandModule<object, UninstallArgs> = {
 }
 
 async function confirm(question: string): Promise<boolean> {
-  if (process.stdin.isTTY !== true) throw new UsageError(`refusing to ${question.replace(/\?$/, '')} without --yes`)
+  if (process.stdin.isTTY !== true)
+    throw new UsageError(`refusing to ${question.replace(/\?$/, '')} without --yes`)
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim())

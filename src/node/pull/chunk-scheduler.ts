@@ -65,6 +65,8 @@ export async function scheduleChunks(
     asked: new Set(),
   }))
   let running = 0
+  /** onChunk calls not yet returned. */
+  let placing = 0
   let lastProgress = Date.now()
   let wake: () => void = () => {}
   availability?.onChange(() => wake())
@@ -79,8 +81,16 @@ export async function scheduleChunks(
   const rarity = (key: string): number => states.filter((p) => !p.dead && holds(p, key)).length
 
   const pick = (peer: PeerState): string[] => {
-    let candidates = [...pending].filter((key) => holds(peer, key))
-    if (availability !== undefined && candidates.length > options.batchSize) {
+    // Rarity orders nothing while fewer than two peers are alive: then take the first chunks the peer
+    // holds and stop, rather than rank every pending chunk of the blob for each batch.
+    const ranked = availability !== undefined && states.filter((p) => !p.dead).length > 1
+    let candidates: string[] = []
+    for (const key of pending) {
+      if (!holds(peer, key)) continue
+      candidates.push(key)
+      if (!ranked && candidates.length === options.batchSize) break
+    }
+    if (ranked && candidates.length > options.batchSize) {
       const r = new Map(candidates.map((k) => [k, rarity(k)]))
       candidates = candidates.sort((a, b) => (r.get(a) as number) - (r.get(b) as number))
     }
@@ -109,7 +119,8 @@ export async function scheduleChunks(
 
   /** Requests still running when every chunk is in: endgame losers, cancelled on the way out. */
   const losers = new AbortController()
-  const batchSignal = options.signal === undefined ? losers.signal : AbortSignal.any([options.signal, losers.signal])
+  const batchSignal =
+    options.signal === undefined ? losers.signal : AbortSignal.any([options.signal, losers.signal])
 
   const run = async (peer: PeerState, batch: string[]): Promise<void> => {
     const unanswered = new Set(batch)
@@ -128,11 +139,15 @@ export async function scheduleChunks(
         if (!wanted.has(key)) continue // an endgame duplicate that lost the race
         wanted.delete(key)
         lastProgress = Date.now()
+        placing++
         try {
           await onChunk(reply.hash, reply.data, peer.source)
         } catch (err) {
           fatal ??= { error: err }
           return
+        } finally {
+          placing--
+          wake()
         }
       }
       peer.failures = 0
@@ -162,7 +177,13 @@ export async function scheduleChunks(
       throw (fatal as { error: unknown }).error
     }
     options.signal?.throwIfAborted()
-    if (wanted.size === 0) break
+    if (wanted.size === 0) {
+      // Every chunk is claimed, but the last ones may still be on their way to disk: the caller treats
+      // the blob as complete once this returns.
+      while (placing > 0) await new Promise<void>((resolve) => (wake = resolve))
+      if (fatal === null) break
+      continue
+    }
     for (const peer of states) {
       while (!peer.dead && peer.inFlight < peer.window) {
         const batch = pick(peer)

@@ -78,4 +78,20 @@ describe('scheduleChunks', () => {
     assert.ok(Date.now() - started < 1200, `took ${Date.now() - started} ms`)
     assert.ok(fast.asked.length > 4, 'the fast peer also took chunks first asked of the slow one')
   })
+
+  it('returns only once every chunk handed out has been placed', async () => {
+    const wanted = keys(12)
+    let placed = 0
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [peer('a', new Set(wanted.keys()))],
+      { batchSize: 4, window: 3, maxFailures: 3 },
+      async () => {
+        await sleep(30) // a write that takes a while: the last ones outlast the last answer
+        placed++
+      },
+    )
+    assert.equal(left.size, 0)
+    assert.equal(placed, 12)
+  })
 })
