@@ -9,6 +9,7 @@ import { chunkHash, hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
+import { ChunkWriter } from './chunk-writer.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { scheduleChunks, type Availability } from './chunk-scheduler.ts'
 import { ChunksUnavailableError, NoManifestError, type PeerHaves, type PeerSource } from './peer-source.ts'
@@ -90,17 +91,20 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   if (existing === null) progress.bits.fill(0)
   const fh = await open(incomplete, existing === null ? 'w+' : 'r+')
   let done = false
+  // A chunk counts as placed (for resume, and for the peers it is served to) once it is on disk.
+  const writer = new ChunkWriter(fh, {
+    fileSize: manifest.size,
+    onWritten: (indices) => {
+      for (const i of indices) progress.set(i)
+      params.inProgress?.mark(etag, indices)
+      void progress.save().catch(() => {})
+    },
+  })
   try {
     await fh.truncate(manifest.size)
     params.inProgress?.begin(manifest, incomplete, progress.bits)
     const place = async (key: string, data: Uint8Array): Promise<void> => {
-      const indices = occurrences.get(key) ?? []
-      for (const i of indices) {
-        await writeFully(fh, data, offsets[i])
-        progress.set(i)
-      }
-      params.inProgress?.mark(etag, indices)
-      void progress.save().catch(() => {})
+      for (const i of occurrences.get(key) ?? []) await writer.write(data, offsets[i], i)
     }
 
     const wanted = new Map<string, Uint8Array>()
@@ -185,6 +189,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         }
       }
     }
+    await writer.flush()
     await progress.save(true)
 
     // A manifest that matched the Hub's xetHash, with every chunk verified on arrival, proves the content;
@@ -221,9 +226,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     params.inProgress?.end(etag, true)
     return result
   } finally {
+    // Interrupted: keep what was verified for the next attempt.
+    if (!done) await writer.flush().catch(() => {})
     if (!done) params.inProgress?.end(etag, false)
     await fh.close().catch(() => {})
-    // Interrupted: keep what was verified for the next attempt.
     if (!done) await progress.save(true).catch(() => {})
   }
 }
@@ -325,13 +331,5 @@ async function verifyWhole(
   if (digest !== etag) {
     await onFail()
     throw new IntegrityError(`the assembled blob hashes to ${digest}, not its etag ${etag}; deleted it`)
-  }
-}
-
-async function writeFully(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  let off = 0
-  while (off < data.byteLength) {
-    const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
-    off += bytesWritten
   }
 }

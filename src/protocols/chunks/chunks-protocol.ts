@@ -9,6 +9,7 @@ import {
   MAX_BATCH_SIZE,
   MAX_INBOUND_STREAMS,
   MAX_OUTBOUND_STREAMS,
+  SEND_GROUP,
 } from './constants.ts'
 import { BadChunkError } from './errors.ts'
 import { decodeAnswer, decodeWant, encodeAnswer, encodeWant, maxWantBytes } from './messages.ts'
@@ -26,6 +27,7 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
   private readonly source: ChunkSource
   private readonly messageTimeout: number
   private readonly maxBatchSize: number
+  private readonly sendGroup: number
 
   constructor(components: ProtocolComponents, init: ChunksProtocolInit) {
     super(components, {
@@ -38,6 +40,7 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
     this.source = init.chunks
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT
     this.maxBatchSize = init.maxBatchSize ?? MAX_BATCH_SIZE
+    this.sendGroup = init.sendGroup ?? SEND_GROUP
   }
 
   async *fetchChunks(
@@ -92,22 +95,37 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
       messageTimeout: this.messageTimeout,
     })
     const hashes = decodeWant(await framed.read(), this.maxBatchSize)
-    // One chunk at a time: the next is read only once the previous one is handed to the stream
-    // (a full send buffer blocks the write, up to the message timeout).
-    for (const hash of hashes) {
-      let data = await this.source.readChunk(hash)
-      if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {
-        this.log.error(
-          'chunk %s from the source has %d bytes: answered missing',
-          hashToHex(hash),
-          data.byteLength,
-        )
-        data = null
-      }
-      await framed.write(encodeAnswer(data))
+    // Reads run one group ahead of the stream, and a group of answers goes out in one send: the disk and
+    // the network overlap, and Yamux carries fewer, larger frames. At most two groups are held per stream.
+    const read = (i: number): Promise<Uint8Array | null> => {
+      const data = this.readServable(hashes[i])
+      data.catch(() => {}) // awaited in the next round; not an unhandled rejection if the stream fails first
+      return data
+    }
+    const group = (from: number): Promise<Uint8Array | null>[] =>
+      hashes.slice(from, from + this.sendGroup).map((_, k) => read(from + k))
+    let next = group(0)
+    for (let at = 0; at < hashes.length; at += this.sendGroup) {
+      const answers = await Promise.all(next)
+      next = group(at + this.sendGroup)
+      await framed.writeMany(answers.map(encodeAnswer))
     }
     await framed.close()
     this.log.trace('sent %d chunks to %p', hashes.length, connection.remotePeer)
+  }
+
+  /** A chunk from the source, or null when missing or of an impossible size. */
+  private async readServable(hash: Uint8Array): Promise<Uint8Array | null> {
+    const data = await this.source.readChunk(hash)
+    if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {
+      this.log.error(
+        'chunk %s from the source has %d bytes: answered missing',
+        hashToHex(hash),
+        data.byteLength,
+      )
+      return null
+    }
+    return data
   }
 }
 

@@ -14,3 +14,6 @@ export const MAX_INBOUND_STREAMS = 32
 
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64
+
+/** Default chunks the server reads ahead of the stream and hands to it in one send (~256 KiB). */
+export const SEND_GROUP = 4

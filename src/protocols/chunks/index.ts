@@ -16,6 +16,8 @@ export interface ChunksProtocolInit extends StreamLimitsInit {
   chunks: ChunkSource
   /** Most hashes in one batch, asked or served. Default: 64. */
   maxBatchSize?: number
+  /** Chunks the server reads ahead and sends in one go. Default: 4. */
+  sendGroup?: number
 }
 
 /** One answer of a batch: the verified bytes, or the peer's word that it lacks the chunk. */

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { open, readFile, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ChunkWriter } from '../../../src/node/pull/chunk-writer.ts'
+import { useTmpDir } from '../../helpers/tmp-dir.ts'
+
+/** Chunk i covers [offsets[i], offsets[i + 1]) of `data`. */
+function split(data: Buffer, sizes: number[]): { offsets: number[]; chunks: Buffer[] } {
+  const offsets: number[] = []
+  const chunks: Buffer[] = []
+  let at = 0
+  for (const size of sizes) {
+    offsets.push(at)
+    chunks.push(data.subarray(at, at + size))
+    at += size
+  }
+  return { offsets, chunks }
+}
+
+describe('ChunkWriter', () => {
+  const tmp = useTmpDir()
+
+  /** A file handle that counts its write calls and writes at most `maxWrite` bytes per call. */
+  async function countingFile(
+    size: number,
+    maxWrite = Infinity,
+  ): Promise<{ fh: FileHandle; calls: () => number }> {
+    const fh = await open(join(tmp(), 'blob.incomplete'), 'w+')
+    await fh.truncate(size)
+    let calls = 0
+    const write = ((data: Uint8Array, off: number, len: number, pos: number) => {
+      calls++
+      return fh.write(data, off, Math.min(len, maxWrite), pos)
+    }) as FileHandle['write']
+    return {
+      fh: new Proxy(fh, { get: (t, k) => (k === 'write' ? write : Reflect.get(t, k, t)) }),
+      calls: () => calls,
+    }
+  }
+
+  it('puts interleaved batches of chunks on disk byte for byte, in few writes, each tag once', async () => {
+    const sizes = Array.from({ length: 96 }, (_, i) => 40_000 + ((i * 7919) % 50_000))
+    const data = randomBytes(sizes.reduce((a, b) => a + b, 0))
+    const { offsets, chunks } = split(data, sizes)
+    const { fh, calls } = await countingFile(data.byteLength, 300_000) // short writes too
+    const written: number[] = []
+    const writer = new ChunkWriter(fh, {
+      fileSize: data.byteLength,
+      runBytes: 1024 * 1024,
+      maxRuns: 2,
+      onWritten: (tags) => written.push(...tags),
+    })
+    // Three batches of 32 chunks in flight at once, as the scheduler has them: their chunks interleave.
+    await Promise.all(
+      [0, 1, 2].map(async (b) => {
+        for (let i = b * 32; i < (b + 1) * 32; i++) {
+          await writer.write(chunks[i], offsets[i], i)
+          await new Promise((r) => setImmediate(r))
+        }
+      }),
+    )
+    await writer.flush()
+    await fh.close()
+    assert.ok((await readFile(join(tmp(), 'blob.incomplete'))).equals(data))
+    assert.deepEqual(
+      [...written].sort((a, b) => a - b),
+      sizes.map((_, i) => i),
+    )
+    assert.ok(calls() < 40, `${calls()} write calls for ${sizes.length} chunks`)
+  })
+
+  it('reports a chunk only once its bytes are written, and writes a chunk larger than a run directly', async () => {
+    const data = randomBytes(400_000)
+    const { offsets, chunks } = split(data, [100_000, 100_000, 200_000])
+    const { fh } = await countingFile(data.byteLength)
+    const written: number[] = []
+    const writer = new ChunkWriter(fh, {
+      fileSize: data.byteLength,
+      runBytes: 150_000,
+      onWritten: (t) => written.push(...t),
+    })
+    await writer.write(chunks[2], offsets[2], 2)
+    assert.deepEqual(written, [2], 'too large for a run: written at once')
+    await writer.write(chunks[0], offsets[0], 0)
+    assert.deepEqual(written, [2], 'staged, not yet on disk')
+    await writer.write(chunks[1], offsets[1], 1)
+    assert.deepEqual(written, [2, 0], 'the run it would overflow goes to disk first')
+    await writer.flush()
+    assert.deepEqual(written, [2, 0, 1])
+    await fh.close()
+    assert.ok((await readFile(join(tmp(), 'blob.incomplete'))).equals(data))
+  })
+})
