@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pumpContent, type ContentSource } from './content-pump.ts'
 import type { HubContext } from './context.ts'
 import { sendText } from './http-util.ts'
-import { parseRange } from './range.ts'
+import { rangeAnswer } from '../../src/node/gateway/byte-range.ts'
 
 export interface ServeContentInit {
   ctx: HubContext
@@ -21,29 +21,13 @@ export interface ServeContentInit {
 export async function serveContent(init: ServeContentInit): Promise<void> {
   const { ctx, req, res, size } = init
   const headers: Record<string, string> = { ...init.headers, 'Accept-Ranges': 'bytes' }
-  const range = parseRange(req.headers.range, size)
-  if (range.kind === 'unsatisfiable' && size > 0) {
-    sendText(req, res, 416, 'Requested Range Not Satisfiable', {
-      ...headers,
-      'Content-Range': `bytes */${size}`,
-    })
+  const span = rangeAnswer(req.headers.range, size, headers)
+  if (span.status === 416) {
+    sendText(req, res, 416, 'Requested Range Not Satisfiable', span.headers)
     return
   }
-  let status = 200
-  let start = 0
-  let end = size - 1
-  if (range.kind === 'partial') {
-    status = 206
-    start = range.start
-    end = range.end
-    headers['Content-Range'] = `bytes ${start}-${end}/${size}`
-  } else if (range.kind === 'unsatisfiable') {
-    // Every range of an empty file is unsatisfiable. Sending it whole (allowed by RFC 9110)
-    // with the total in Content-Range lets @huggingface/hub, which probes `bytes=0-0` and
-    // needs Content-Range, download empty files.
-    headers['Content-Range'] = 'bytes */0'
-  }
-  headers['Content-Length'] = String(end - start + 1)
+  const { status, start, end } = span
+  Object.assign(headers, span.headers)
   if (req.method === 'HEAD') {
     res.writeHead(status, headers)
     res.end()

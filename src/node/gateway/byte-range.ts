@@ -24,3 +24,42 @@ export function parseByteRange(header: string | undefined, size: number): ByteRa
   if (start >= size) return { kind: 'unsatisfiable' }
   return { kind: 'partial', start, end: Math.min(last, size - 1) }
 }
+
+/** What part of a file an answer sends: status, the headers that say so, and the inclusive byte span. */
+export interface RangeAnswer {
+  status: number
+  headers: Record<string, string>
+  start: number
+  end: number
+}
+
+/**
+ * Applies a `Range` header to a file of `size` bytes: 200 whole, 206 with `Content-Range`, or 416 with
+ * `Content-Range: bytes *\/size` (status 416, empty span). An empty file gets 200 with `bytes *\/0`: every
+ * range of it is unsatisfiable, but @huggingface/hub probes `bytes=0-0` and needs Content-Range to learn
+ * its size, which a 416 would not tell it.
+ */
+export function rangeAnswer(
+  header: string | undefined,
+  size: number,
+  headers: Record<string, string>,
+): RangeAnswer {
+  const range = parseByteRange(header, size)
+  const out = { ...headers }
+  if (range.kind === 'unsatisfiable' && size > 0) {
+    return { status: 416, headers: { ...out, 'Content-Range': `bytes */${size}` }, start: 0, end: -1 }
+  }
+  let start = 0
+  let end = size - 1
+  let status = 200
+  if (range.kind === 'partial') {
+    status = 206
+    start = range.start
+    end = range.end
+    out['Content-Range'] = `bytes ${start}-${end}/${size}`
+  } else if (range.kind === 'unsatisfiable') {
+    out['Content-Range'] = 'bytes */0'
+  }
+  out['Content-Length'] = String(end - start + 1)
+  return { status, headers: out, start, end }
+}

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import type { ControlRequest } from '../control-server.ts'
-import { parseByteRange } from './byte-range.ts'
+import { rangeAnswer, type RangeAnswer } from './byte-range.ts'
 import type { FileMeta } from './file-meta.ts'
 import type { GrowingBlob } from './growing-blob.ts'
 import { GatewayError, commonHeaders } from './hub-answer.ts'
@@ -28,40 +28,16 @@ export function resolveHeaders(req: ControlRequest, meta: FileMeta): Record<stri
 }
 
 /** What part of the file an answer sends: status, the headers that say so, and the inclusive byte span. */
-export interface AnswerSpan {
-  status: number
-  headers: Record<string, string>
-  start: number
-  end: number
-}
+export type AnswerSpan = RangeAnswer
 
 /**
- * Applies the request's `Range` to a file of `size` bytes: 200 whole, 206 with `Content-Range`, or a 416
- * GatewayError with `Content-Range: bytes *\/size`. An empty file gets 200 with `bytes *\/0` (a probe of
- * `bytes=0-0`, which @huggingface/hub sends, could not learn its size from a 416).
+ * Applies the request's `Range` to a file of `size` bytes (see rangeAnswer); a 416 is thrown as a
+ * GatewayError with `Content-Range: bytes *\/size`.
  */
 export function answerSpan(req: ControlRequest, size: number, headers: Record<string, string>): AnswerSpan {
-  const range = parseByteRange(req.raw.headers.range, size)
-  const out = { ...headers }
-  if (range.kind === 'unsatisfiable' && size > 0) {
-    throw new GatewayError(416, null, 'Requested Range Not Satisfiable', {
-      ...headers,
-      'Content-Range': `bytes */${size}`,
-    })
-  }
-  let status = 200
-  let start = 0
-  let end = size - 1
-  if (range.kind === 'partial') {
-    status = 206
-    start = range.start
-    end = range.end
-    out['Content-Range'] = `bytes ${start}-${end}/${size}`
-  } else if (range.kind === 'unsatisfiable') {
-    out['Content-Range'] = 'bytes */0'
-  }
-  out['Content-Length'] = String(end - start + 1)
-  return { status, headers: out, start, end }
+  const span = rangeAnswer(req.raw.headers.range, size, headers)
+  if (span.status === 416) throw new GatewayError(416, null, 'Requested Range Not Satisfiable', span.headers)
+  return span
 }
 
 /** HEAD, or GET of a blob that is complete on disk. */
