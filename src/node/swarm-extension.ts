@@ -207,13 +207,11 @@ async function pull(
       signal,
       onNotice: (message) => log.info(`${body.repo.id}: ${message}`),
       onProgress: (p) => {
-        parts.transfers.update(id, {
-          bytesDone: p.bytesDone,
-          bytesTotal: p.bytesTotal,
-          peers: connected().length,
-        })
+        // Called per chunk: the peer count (a walk over libp2p's connections) only when progress is sent.
+        parts.transfers.update(id, { bytesDone: p.bytesDone, bytesTotal: p.bytesTotal })
         if (Date.now() - last >= PROGRESS_EVERY_MS) {
           last = Date.now()
+          parts.transfers.update(id, { peers: connected().length })
           send({ type: 'progress', progress: { ...p } })
         }
       },
