@@ -1,21 +1,14 @@
 import type { RepoRequest } from '../context.ts'
+import { decodeTreeCursor, encodeTreeCursor } from '../../../src/node/gateway/tree-cursor.ts'
 import { badRequest, entryNotFound, revisionNotFound } from '../errors.ts'
 import { entryJson, xetHashDisplay } from '../entries.ts'
 import { baseUrlOf, sendJson, truthy } from '../http-util.ts'
 import { listEntries } from '../snapshot.ts'
 
-const encodeCursor = (offset: number): string =>
-  Buffer.from(JSON.stringify({ o: offset })).toString('base64url')
-
 function decodeCursor(cursor: string | null): number {
-  if (cursor === null) return 0
-  try {
-    const { o } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown }
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o
-  } catch {
-    // fall through
-  }
-  throw badRequest('Invalid cursor')
+  const offset = decodeTreeCursor(cursor)
+  if (offset === null) throw badRequest('Invalid cursor')
+  return offset
 }
 
 /**
@@ -43,7 +36,7 @@ export async function handleTree(r: RepoRequest): Promise<void> {
   const headers: Record<string, string> = {}
   if (offset + pageSize < all.length) {
     const next = new URL(url.pathname + url.search, baseUrlOf(req, ctx.url()))
-    next.searchParams.set('cursor', encodeCursor(offset + pageSize))
+    next.searchParams.set('cursor', encodeTreeCursor(offset + pageSize))
     headers.Link = `<${next.href}>; rel="next"`
   }
   sendJson(req, res, 200, body, headers)

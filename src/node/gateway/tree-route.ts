@@ -1,4 +1,5 @@
 import type { ControlRequest } from '../control-server.ts'
+import { decodeTreeCursor, encodeTreeCursor } from './tree-cursor.ts'
 import { TREE_PAGE_SIZE } from './constants.ts'
 import { upstreamError } from './file-meta.ts'
 import type { GatewayParts } from './gateway-parts.ts'
@@ -40,22 +41,14 @@ export async function handleTree(gw: GatewayParts, req: ControlRequest, at: Repo
   const headers: Record<string, string> = {}
   if (offset + pageSize < all.length) {
     const next = new URL(req.raw.url ?? req.path, gatewayOrigin(req))
-    next.searchParams.set('cursor', encodeCursor(offset + pageSize))
+    next.searchParams.set('cursor', encodeTreeCursor(offset + pageSize))
     headers.Link = `<${next.href}>; rel="next"`
   }
   sendJson(req, 200, page, headers)
 }
 
-const encodeCursor = (offset: number): string =>
-  Buffer.from(JSON.stringify({ o: offset })).toString('base64url')
-
 function decodeCursor(cursor: string | null): number {
-  if (cursor === null) return 0
-  try {
-    const { o } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: unknown }
-    if (typeof o === 'number' && Number.isSafeInteger(o) && o >= 0) return o
-  } catch {
-    // answered below
-  }
-  throw new GatewayError(400, null, 'Invalid cursor')
+  const offset = decodeTreeCursor(cursor)
+  if (offset === null) throw new GatewayError(400, null, 'Invalid cursor')
+  return offset
 }
