@@ -185,7 +185,8 @@ try {
   for (const d of daemons) await d.stop().catch(() => d.killNow())
   await Promise.all(helpers.map((h) => h.close()))
   await hub?.close()
-  await rm(tmp, { recursive: true, force: true })
+  if (process.exitCode === 1 && process.env.HFFS_BENCH_KEEP === '1') console.error(`kept ${tmp}`)
+  else await rm(tmp, { recursive: true, force: true })
 }
 
 async function startDaemon(dir: string, hubUrl: string): Promise<BenchDaemon> {

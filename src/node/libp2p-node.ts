@@ -40,6 +40,9 @@ export interface CreateHffsNodeParams {
 
 const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
 
+/** Ping streams per connection each way (the default of 1 fails when two monitors ping at once). */
+const PING_STREAMS = 4
+
 /** TCP, Noise and Yamux as every hffs node runs them (benchmarks build their baseline from this too). */
 export function transportStack(): Pick<
   Libp2pOptions,
@@ -63,7 +66,8 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
   }
   const services: Record<string, ServiceFactory> = {
     identify: identify() as ServiceFactory,
-    ping: ping() as ServiceFactory,
+    // Our latency monitor and libp2p's connection monitor each ping a peer: one stream each, and the peer's.
+    ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }) as ServiceFactory,
     dht: kadDHT({
       protocol: DHT_PROTOCOL,
       clientMode: false,
@@ -79,6 +83,9 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     nodeInfo: { name: 'hffs-node' },
     addresses: { listen: params.listen },
     ...transportStack(),
+    // A connection busy with bulk transfer answers a ping late (it queues behind the data): judging it dead
+    // for that would cut every transfer on it. Dead connections end by TCP, and manual peers are redialled.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxParallelDials: MAX_PARALLEL_DIALS,

@@ -1,7 +1,7 @@
 import type { ChunkCache } from '../store/chunk-cache/chunk-cache.ts'
 import { isCommitHash, type RepoRef } from '../store/hf-cache/index.ts'
 import type { ShardIndex } from '../store/index-db/shard-index.ts'
-import { readChunk } from '../store/read-chunk.ts'
+import { readChunk, readChunks } from '../store/read-chunk.ts'
 import { hashToHex } from '../store/xet/index.ts'
 import type {
   BlobManifest,
@@ -30,7 +30,7 @@ export interface LocalSourcesParams {
  */
 export function createLocalSources(
   params: LocalSourcesParams,
-): SnapshotSource & ManifestSource & HaveSource & ChunkSource {
+): SnapshotSource & ManifestSource & HaveSource & Required<ChunkSource> {
   const { index, cacheDir } = params
   const manifestOf = (etag: string): BlobManifest | null => {
     if (index.verifiedFilesOf(etag).length === 0) return null
@@ -86,6 +86,13 @@ export function createLocalSources(
         (await params.inProgress?.readChunk(hash)) ??
         null
       )
+    },
+    async readChunks(hashes: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
+      const out = await readChunks({ index, cache: params.chunkCache, hashes })
+      for (let i = 0; i < out.length; i++) {
+        out[i] ??= (await params.inProgress?.readChunk(hashes[i])) ?? null
+      }
+      return out
     },
   }
 }

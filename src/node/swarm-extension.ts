@@ -3,6 +3,7 @@ import { haveProtocol, type HaveProtocol } from '../protocols/have/index.ts'
 import { intentProtocol, type IntentProtocol } from '../protocols/intent/index.ts'
 import type { PeerId } from '@libp2p/interface'
 import type { HubConfig } from '../protocols/hub/hub-config.ts'
+import type { ChunkSource } from '../protocols/sources.ts'
 import { manifestProtocol, type ManifestProtocol } from '../protocols/manifest/index.ts'
 import { validateRepo, type RepoRef } from '../store/hf-cache/index.ts'
 import { HttpError } from './control-server.ts'
@@ -66,11 +67,19 @@ export function swarmExtension(): SwarmExtension {
       // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
       const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
       downloadCap = new RateLimiter(ctx.config.maxDownloadRate)
-      const capped = {
-        readChunk: async (hash: Uint8Array): Promise<Uint8Array | null> => {
+      const capped: ChunkSource = {
+        readChunk: async (hash) => {
           const data = await sources.readChunk(hash)
           if (data !== null) await uploadCap.take(data.byteLength, ctx.signal)
           return data
+        },
+        readChunks: async (hashes) => {
+          const found = await sources.readChunks(hashes)
+          await uploadCap.take(
+            found.reduce((sum, data) => sum + (data?.byteLength ?? 0), 0),
+            ctx.signal,
+          )
+          return found
         },
       }
       coordinator = new HubFetchCoordinator(

@@ -56,4 +56,6 @@ export interface HaveSource {
 export interface ChunkSource {
   /** The exact bytes of the chunk with this hash, or null when this node does not have it. */
   readChunk(hash: Uint8Array): Promise<Uint8Array | null>
+  /** readChunk for a batch, in its order; a source that reads neighbours together offers this. */
+  readChunks?(hashes: readonly Uint8Array[]): Promise<(Uint8Array | null)[]>
 }

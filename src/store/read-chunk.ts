@@ -1,6 +1,6 @@
-import { open, stat } from 'node:fs/promises'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import type { ChunkCache } from './chunk-cache/chunk-cache.ts'
-import type { ShardIndex } from './index-db/shard-index.ts'
+import type { ChunkLocation, ShardIndex } from './index-db/shard-index.ts'
 
 export interface ReadChunkParams {
   index: ShardIndex
@@ -45,4 +45,82 @@ async function readRange(
   } finally {
     await fh?.close()
   }
+}
+
+export interface ReadChunksParams {
+  index: ShardIndex
+  cache?: ChunkCache
+  hashes: readonly Uint8Array[]
+}
+
+/** Bytes read with one call at most, when neighbouring chunks are read together. */
+const MAX_RUN_BYTES = 8 * 1024 * 1024
+
+/**
+ * readChunk for a batch, in the batch's order: chunks that lie next to each other in one blob (as a
+ * peer's batch usually does) are read with one call, and each blob file is opened and checked once. A
+ * chunk not found in a blob file comes from the chunk cache, as in readChunk.
+ */
+export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array | null)[]> {
+  const { index, hashes } = params
+  const out: (Uint8Array | null)[] = hashes.map(() => null)
+  const locs = hashes.map((h) => index.getChunkLocation(h))
+  const files = new Map<string, FileHandle | null>()
+  try {
+    for (let i = 0; i < hashes.length;) {
+      const loc = locs[i]
+      if (loc === null) {
+        i++
+        continue
+      }
+      // The run: following chunks of the same blob at following offsets.
+      let end = i + 1
+      let bytes = loc.length
+      for (; end < hashes.length; end++) {
+        const next = locs[end]
+        if (next === null || next.etag !== loc.etag || next.offset !== loc.offset + bytes) break
+        if (bytes + next.length > MAX_RUN_BYTES) break
+        bytes += next.length
+      }
+      let file = files.get(loc.etag)
+      if (file === undefined) {
+        file = await openVerified(index, loc.etag)
+        files.set(loc.etag, file)
+      }
+      if (file !== null) {
+        const buf = Buffer.allocUnsafe(bytes) // filled by the read, or dropped
+        const { bytesRead } = await file.read(buf, 0, bytes, loc.offset).catch(() => ({ bytesRead: -1 }))
+        if (bytesRead === bytes) {
+          for (let k = i, at = 0; k < end; k++) {
+            const n = (locs[k] as ChunkLocation).length
+            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at, n)
+            at += n
+          }
+        }
+      }
+      i = end
+    }
+  } finally {
+    for (const file of files.values()) await file?.close().catch(() => {})
+  }
+  for (let i = 0; i < hashes.length; i++) {
+    if (out[i] === null && params.cache !== undefined) out[i] = await params.cache.get(hashes[i])
+  }
+  return out
+}
+
+/** The first verified file of a blob that still has the size and mtime it was verified with, open. */
+async function openVerified(index: ShardIndex, etag: string): Promise<FileHandle | null> {
+  for (const file of index.verifiedFilesOf(etag)) {
+    let fh: FileHandle | undefined
+    try {
+      fh = await open(file.path, 'r')
+      const st = await fh.stat()
+      if (st.size === file.size && Math.trunc(st.mtimeMs) === file.mtimeMs) return fh
+    } catch {
+      // gone or unreadable: try the next file of this blob
+    }
+    await fh?.close().catch(() => {})
+  }
+  return null
 }

@@ -30,12 +30,16 @@ interface PeerState {
   missing: Set<string>
   /** Chunks in flight to this peer. */
   asked: Set<string>
+  /** When its last failure was counted (performance.now()); batches started before it fail uncounted. */
+  failedAt: number
 }
 
 /** How long to wait for peers still downloading to get chunks nobody has yet, with no progress at all. */
 const HAVE_WAIT_MS = 30_000
 /** Batches that take longer than this shrink the window; much faster ones grow it. */
 const SLOW_BATCH_MS = 2000
+/** Pause before a peer that failed is asked again, times its failures in a row. */
+const RETRY_PAUSE_MS = 250
 const FAST_BATCH_MS = 300
 
 /**
@@ -63,6 +67,7 @@ export async function scheduleChunks(
     dead: false,
     missing: new Set(),
     asked: new Set(),
+    failedAt: -Infinity,
   }))
   let running = 0
   /** onChunk calls not yet returned. */
@@ -157,7 +162,11 @@ export async function scheduleChunks(
       else if (ms > SLOW_BATCH_MS && peer.window > 1) peer.window--
     } catch (err) {
       if (batchSignal.aborted) return
+      // The batches in flight when a connection drops all fail at once: that is one failure, not a window's
+      // worth. The next batch redials; a peer that is really gone fails it again.
+      if (started < peer.failedAt && (err as Error).name !== 'BadChunkError') return
       peer.failures++
+      peer.failedAt = performance.now()
       const fatalForPeer = peer.failures >= options.maxFailures || (err as Error).name === 'BadChunkError'
       if (fatalForPeer && !peer.dead) {
         peer.dead = true
@@ -184,8 +193,17 @@ export async function scheduleChunks(
       if (fatal === null) break
       continue
     }
+    let retryIn = Infinity
     for (const peer of states) {
-      while (!peer.dead && peer.inFlight < peer.window) {
+      if (peer.dead) continue
+      // After a failure, a peer gets a moment (longer each time) before it is asked again.
+      const pause =
+        peer.failures === 0 ? 0 : peer.failedAt + RETRY_PAUSE_MS * peer.failures - performance.now()
+      if (pause > 0) {
+        retryIn = Math.min(retryIn, pause)
+        continue
+      }
+      while (peer.inFlight < peer.window) {
         const batch = pick(peer)
         if (batch.length === 0) break
         peer.inFlight++
@@ -197,12 +215,14 @@ export async function scheduleChunks(
         })
       }
     }
+    const pausedPeer = retryIn !== Infinity
     const waiting = running === 0 && waitingForHaves(states, pending, availability)
-    if (running === 0 && (!waiting || Date.now() - lastProgress > HAVE_WAIT_MS)) break
+    if (running === 0 && !pausedPeer && (!waiting || Date.now() - lastProgress > HAVE_WAIT_MS)) break
     await new Promise<void>((resolve) => {
       wake = resolve
-      // While only waiting for have-maps to grow, look again now and then.
+      // While only waiting for have-maps to grow, look again now and then; a paused peer, when it may go on.
       if (waiting) setTimeout(resolve, 1000).unref()
+      if (pausedPeer) setTimeout(resolve, retryIn).unref()
     })
   }
   losers.abort(new Error('every chunk is in'))

@@ -97,16 +97,14 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
     const hashes = decodeWant(await framed.read(), this.maxBatchSize)
     // Reads run one group ahead of the stream, and a group of answers goes out in one send: the disk and
     // the network overlap, and Yamux carries fewer, larger frames. At most two groups are held per stream.
-    const read = (i: number): Promise<Uint8Array | null> => {
-      const data = this.readServable(hashes[i])
+    const group = (from: number): Promise<(Uint8Array | null)[]> => {
+      const data = this.readServable(hashes.slice(from, from + this.sendGroup))
       data.catch(() => {}) // awaited in the next round; not an unhandled rejection if the stream fails first
       return data
     }
-    const group = (from: number): Promise<Uint8Array | null>[] =>
-      hashes.slice(from, from + this.sendGroup).map((_, k) => read(from + k))
     let next = group(0)
     for (let at = 0; at < hashes.length; at += this.sendGroup) {
-      const answers = await Promise.all(next)
+      const answers = await next
       next = group(at + this.sendGroup)
       await framed.writeMany(answers.map(encodeAnswer))
     }
@@ -114,18 +112,24 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
     this.log.trace('sent %d chunks to %p', hashes.length, connection.remotePeer)
   }
 
-  /** A chunk from the source, or null when missing or of an impossible size. */
-  private async readServable(hash: Uint8Array): Promise<Uint8Array | null> {
-    const data = await this.source.readChunk(hash)
-    if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {
-      this.log.error(
-        'chunk %s from the source has %d bytes: answered missing',
-        hashToHex(hash),
-        data.byteLength,
-      )
-      return null
-    }
-    return data
+  /** Chunks from the source (neighbours read together when it can), null when missing or of an impossible size. */
+  private async readServable(hashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
+    if (hashes.length === 0) return []
+    const found =
+      this.source.readChunks !== undefined
+        ? await this.source.readChunks(hashes)
+        : await Promise.all(hashes.map(async (hash) => await this.source.readChunk(hash)))
+    return found.map((data, i) => {
+      if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {
+        this.log.error(
+          'chunk %s from the source has %d bytes: answered missing',
+          hashToHex(hashes[i]),
+          data.byteLength,
+        )
+        return null
+      }
+      return data
+    })
   }
 }
 

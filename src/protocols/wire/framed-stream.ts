@@ -1,5 +1,5 @@
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { MessageTooLargeError, ProtocolError, StreamEndedError, TimeoutError } from './errors.ts'
+import { FrameReader } from './frame-reader.ts'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -29,28 +29,26 @@ const PREFIX_BYTES = 5
  */
 export class FramedStream {
   readonly stream: Stream
-  private readonly lp: LengthPrefixedStream<Stream>
+  private readonly reader: FrameReader
   private readonly messageTimeout: number
 
   constructor(stream: Stream, options: FramedStreamOptions) {
     this.stream = stream
     this.messageTimeout = options.messageTimeout
-    this.lp = lpStream(stream, {
-      maxDataLength: options.maxMessageBytes,
-      maxBufferSize: options.maxBufferedBytes ?? options.maxMessageBytes + PREFIX_BYTES,
+    this.reader = new FrameReader(stream, {
+      maxMessageBytes: options.maxMessageBytes,
+      maxBufferedBytes: options.maxBufferedBytes ?? options.maxMessageBytes + PREFIX_BYTES,
     })
   }
 
   /** The next message. */
   async read(options: MessageOptions = {}): Promise<Uint8Array> {
-    return await this.bounded('read', options, async (signal) => (await this.lp.read({ signal })).subarray())
+    return await this.bounded('read', options, async (signal) => await this.reader.read(signal))
   }
 
   /** Sends one message, waiting while the stream's send buffer is full. */
   async write(message: Uint8Array | Uint8ArrayList, options: MessageOptions = {}): Promise<void> {
-    await this.bounded('write', options, async (signal) => {
-      await this.lp.write(message, { signal })
-    })
+    await this.writeMany([message], options)
   }
 
   /**
@@ -130,7 +128,7 @@ export class FramedStream {
   }
 }
 
-/** Maps the errors of @libp2p/utils' length-prefixed reader onto ours (matched by name: no duplicate-package trap). */
+/** Maps libp2p's stream errors onto ours (matched by name: no duplicate-package trap). */
 function translateStreamError(err: unknown): unknown {
   const name = err instanceof Error ? err.name : ''
   const message = err instanceof Error ? err.message : String(err)

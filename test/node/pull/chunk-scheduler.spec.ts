@@ -95,3 +95,66 @@ describe('scheduleChunks', () => {
     assert.equal(placed, 12)
   })
 })
+
+describe('scheduleChunks when a peer fails', () => {
+  it('counts the batches that fail together with a dropped connection as one failure', async () => {
+    const wanted = keys(120)
+    let failing = 0
+    // Three batches in flight, all cut at about the same moment, then the peer answers again.
+    let cut = false
+    const flaky: PeerSource = {
+      id: 'flaky',
+      fetchManifest: async () => null,
+      async *fetchChunks(hashes): AsyncIterable<ChunkReply> {
+        for (const h of hashes) {
+          await sleep(1)
+          if (!cut && failing < 3) {
+            failing++
+            if (failing === 3) cut = true
+            await sleep(5)
+            throw new Error('connection reset')
+          }
+          yield { hash: h, data: h }
+        }
+      },
+    }
+    const dropped: string[] = []
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [flaky],
+      { batchSize: 4, window: 3, maxFailures: 3 },
+      async () => {},
+      (p) => void dropped.push(p.id),
+    )
+    assert.deepEqual(dropped, [], 'the peer was kept')
+    assert.equal(left.size, 0, 'every chunk came from it after the drop')
+  })
+
+  it('drops a peer that keeps failing, after pauses, and leaves its chunks over', async () => {
+    const wanted = keys(20)
+    let calls = 0
+    const dead: PeerSource = {
+      id: 'dead',
+      fetchManifest: async () => null,
+      // eslint-disable-next-line require-yield
+      async *fetchChunks(): AsyncIterable<ChunkReply> {
+        calls++
+        throw new Error('connection refused')
+      },
+    }
+    const dropped: string[] = []
+    const started = performance.now()
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [dead],
+      { batchSize: 4, window: 4, maxFailures: 3 },
+      async () => {},
+      (p) => void dropped.push(p.id),
+    )
+    assert.deepEqual(dropped, ['dead'])
+    assert.equal(left.size, 20)
+    assert.ok(calls >= 3, `asked ${calls} times`)
+    // Two pauses (250 ms, then 500 ms) between the three counted failures.
+    assert.ok(performance.now() - started >= 700, 'it paused before asking again')
+  })
+})

@@ -4,7 +4,7 @@ import { rm, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
 import { indexHubCache } from '../../../src/store/index-db/index-hub-cache.ts'
-import { readChunk } from '../../../src/store/read-chunk.ts'
+import { readChunk, readChunks } from '../../../src/store/read-chunk.ts'
 import { chunkBytes, fileHash, hashToHex, initXet, XetChunker } from '../../../src/store/xet/index.ts'
 import { randomCommit, writeFakeRepo } from '../../helpers/fake-cache.ts'
 import { useTmpDir } from '../../helpers/tmp-dir.ts'
@@ -65,6 +65,32 @@ describe('indexHubCache', () => {
       }
       assert.equal(index.getBlob(etags.get('config.json') as string)?.kind, 'gitsha1')
       assert.equal(index.getBlob(etags.get('empty.txt') as string)?.size, 0)
+    } finally {
+      index.close()
+    }
+  })
+
+  it('reads a batch of chunks, neighbours together, in the batch order, with unknown ones null', async () => {
+    const { cacheDir, index, big, etags } = await fixture()
+    try {
+      await indexHubCache({ cacheDir, index, chunker })
+      const chunks = index.getManifest(etags.get('model.safetensors') as string) ?? []
+      const offsets: number[] = []
+      chunks.reduce((at, c) => (offsets.push(at), at + c.length), 0)
+      // A run, a gap, a chunk out of order, an unknown hash, and the first chunk again.
+      const order = [1, 2, 3, 7, 0, -1, 5, 6, 1]
+      const hashes = order.map((i) => (i < 0 ? new Uint8Array(32).fill(9) : chunks[i].hash))
+      const got = await readChunks({ index, hashes })
+      assert.equal(got.length, order.length)
+      order.forEach((i, k) => {
+        if (i < 0) return assert.equal(got[k], null)
+        const want = big.subarray(offsets[i], offsets[i] + chunks[i].length)
+        assert.ok(Buffer.from(got[k] as Uint8Array).equals(want), `chunk ${i} at position ${k}`)
+      })
+      // A blob file changed since it was verified is not read.
+      const path = index.verifiedFilesOf(etags.get('model.safetensors') as string)[0].path
+      await utimes(path, new Date(), new Date(Date.now() + 5000))
+      assert.deepEqual(await readChunks({ index, hashes: hashes.slice(0, 3) }), [null, null, null])
     } finally {
       index.close()
     }
