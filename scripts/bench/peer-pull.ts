@@ -2,7 +2,7 @@
  * Benchmark: `hffs-node model add` pulling a model from a peer, against a raw libp2p stream, curl and
  * @huggingface/hub over the same bytes, in the same run.
  *   node scripts/bench/peer-pull.ts [--mib 1024] [--runs 3] [--methods ours,raw,curl,hub]
- *     [--profile DIR] [--timeout-s 300] [--budget-min 20]
+ *     [--profile DIR] [--node-options OPTS] [--timeout-s 300] [--budget-min 20]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Daemon A pulls it from the Hub (not timed). Each run then times, in rotating order:
  *   ours  a fresh daemon B (fresh HFFS_HOME and HF_HUB_CACHE) `peer add`s A, then `model add` through B;
@@ -11,7 +11,8 @@
  *         receiver process, the two shards' bytes with send() + onDrain(), written to a file;
  *   curl  both shards from a node:http static server in its own process;
  *   hub   both shards with downloadFileToCacheDir from the mock Hub, in a child process.
- * `--profile DIR` starts A and every B with `--cpu-prof` into DIR. Prints a table, writes
+ * `--profile DIR` starts A and every B with `--cpu-prof` into DIR; `--node-options` adds Node flags to
+ * every daemon (e.g. GC settings). Prints a table, writes
  * bench-results/peer-pull.json.
  */
 import { existsSync } from 'node:fs'
@@ -39,6 +40,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     methods: { type: 'string', default: 'ours,raw,curl,hub' },
     profile: { type: 'string' },
+    'node-options': { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
     'budget-min': { type: 'string', default: '20' },
   },
@@ -63,7 +65,10 @@ if (curl === null && methods.includes('curl')) {
   methods.splice(methods.indexOf('curl'), 1)
 }
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile)
-const nodeOptions = profileDir === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${profileDir}`
+const nodeOptions =
+  [profileDir === undefined ? '' : `--cpu-prof --cpu-prof-dir=${profileDir}`, values['node-options'] ?? '']
+    .join(' ')
+    .trim() || undefined
 
 const shutdown = new AbortController()
 const { signal } = shutdown

@@ -1,6 +1,7 @@
 import type { ChunkCache } from '../store/chunk-cache/chunk-cache.ts'
 import { isCommitHash, type RepoRef } from '../store/hf-cache/index.ts'
 import type { ShardIndex } from '../store/index-db/shard-index.ts'
+import type { OpenBlobFiles } from '../store/open-blob-files.ts'
 import { readChunk, readChunks } from '../store/read-chunk.ts'
 import { hashToHex } from '../store/xet/index.ts'
 import type {
@@ -20,6 +21,8 @@ export interface LocalSourcesParams {
   cacheDir: string
   index: ShardIndex
   chunkCache?: ChunkCache
+  /** Blob files kept open between batches read by peers. */
+  openFiles?: OpenBlobFiles
   /** Blobs being downloaded: their verified chunks are served too. */
   inProgress?: DownloadsInProgress
 }
@@ -88,7 +91,7 @@ export function createLocalSources(
       )
     },
     async readChunks(hashes: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
-      const out = await readChunks({ index, cache: params.chunkCache, hashes })
+      const out = await readChunks({ index, cache: params.chunkCache, hashes, files: params.openFiles })
       for (let i = 0; i < out.length; i++) {
         out[i] ??= (await params.inProgress?.readChunk(hashes[i])) ?? null
       }

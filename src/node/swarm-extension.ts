@@ -12,6 +12,7 @@ import { createLocalSources } from './local-sources.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from './peer-sources.ts'
 import { DownloadsInProgress } from './pull/downloads-in-progress.ts'
 import { HubFetchCoordinator } from './pull/hub-fetch-coordinator.ts'
+import { OpenBlobFiles } from '../store/open-blob-files.ts'
 import { PeerBans } from './peer-bans.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
@@ -48,6 +49,7 @@ export interface SwarmExtension extends DaemonExtension {
 
 export function swarmExtension(): SwarmExtension {
   const inProgress = new DownloadsInProgress()
+  const openFiles = new OpenBlobFiles()
   const bans = new PeerBans()
   let downloadCap = new RateLimiter(0)
   let coordinator: HubFetchCoordinator | null = null
@@ -63,6 +65,7 @@ export function swarmExtension(): SwarmExtension {
         index: ctx.index,
         chunkCache: ctx.chunkCache,
         inProgress,
+        openFiles,
       })
       // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
       const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
@@ -130,6 +133,9 @@ export function swarmExtension(): SwarmExtension {
         }
         res.end()
       })
+    },
+    async stop() {
+      await openFiles.close()
     },
   }
 }

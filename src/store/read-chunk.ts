@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import type { ChunkCache } from './chunk-cache/chunk-cache.ts'
 import type { ChunkLocation, ShardIndex } from './index-db/shard-index.ts'
+import type { BlobFileLease, OpenBlobFiles } from './open-blob-files.ts'
 
 export interface ReadChunkParams {
   index: ShardIndex
@@ -51,6 +52,8 @@ export interface ReadChunksParams {
   index: ShardIndex
   cache?: ChunkCache
   hashes: readonly Uint8Array[]
+  /** Blob files kept open between calls; without it each call opens and closes its own. */
+  files?: OpenBlobFiles
 }
 
 /** Bytes read with one call at most, when neighbouring chunks are read together. */
@@ -65,7 +68,7 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
   const { index, hashes } = params
   const out: (Uint8Array | null)[] = hashes.map(() => null)
   const locs = hashes.map((h) => index.getChunkLocation(h))
-  const files = new Map<string, FileHandle | null>()
+  const files = new Map<string, BlobFileLease | null>()
   try {
     for (let i = 0; i < hashes.length;) {
       const loc = locs[i]
@@ -84,12 +87,12 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
       }
       let file = files.get(loc.etag)
       if (file === undefined) {
-        file = await openVerified(index, loc.etag)
+        file = await openVerified(index, loc.etag, params.files)
         files.set(loc.etag, file)
       }
       if (file !== null) {
         const buf = Buffer.allocUnsafe(bytes) // filled by the read, or dropped
-        const { bytesRead } = await file.read(buf, 0, bytes, loc.offset).catch(() => ({ bytesRead: -1 }))
+        const { bytesRead } = await file.fh.read(buf, 0, bytes, loc.offset).catch(() => ({ bytesRead: -1 }))
         if (bytesRead === bytes) {
           for (let k = i, at = 0; k < end; k++) {
             const n = (locs[k] as ChunkLocation).length
@@ -101,7 +104,7 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
       i = end
     }
   } finally {
-    for (const file of files.values()) await file?.close().catch(() => {})
+    for (const file of files.values()) file?.release()
   }
   for (let i = 0; i < hashes.length; i++) {
     if (out[i] === null && params.cache !== undefined) out[i] = await params.cache.get(hashes[i])
@@ -110,13 +113,25 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
 }
 
 /** The first verified file of a blob that still has the size and mtime it was verified with, open. */
-async function openVerified(index: ShardIndex, etag: string): Promise<FileHandle | null> {
+async function openVerified(
+  index: ShardIndex,
+  etag: string,
+  files: OpenBlobFiles | undefined,
+): Promise<BlobFileLease | null> {
   for (const file of index.verifiedFilesOf(etag)) {
+    if (files !== undefined) {
+      const lease = await files.acquire(file.path, file.size, file.mtimeMs)
+      if (lease !== null) return lease
+      continue
+    }
     let fh: FileHandle | undefined
     try {
       fh = await open(file.path, 'r')
       const st = await fh.stat()
-      if (st.size === file.size && Math.trunc(st.mtimeMs) === file.mtimeMs) return fh
+      if (st.size === file.size && Math.trunc(st.mtimeMs) === file.mtimeMs) {
+        const opened = fh
+        return { fh: opened, release: () => void opened.close().catch(() => {}) }
+      }
     } catch {
       // gone or unreadable: try the next file of this blob
     }

@@ -38,13 +38,15 @@ interface PeerState {
 const HAVE_WAIT_MS = 30_000
 /** Batches that take longer than this shrink the window; much faster ones grow it. */
 const SLOW_BATCH_MS = 2000
+/** Rarest first looks this many batches ahead among the chunks a peer holds. */
+const RANK_WINDOW = 16
 /** Pause before a peer that failed is asked again, times its failures in a row. */
 const RETRY_PAUSE_MS = 250
 const FAST_BATCH_MS = 300
 
 /**
- * Spreads the wanted chunks over the peers. Rarest first: among the chunks a peer holds, those the fewest
- * peers hold go first. Each peer keeps a window of batches in flight that grows while it answers fast and
+ * Spreads the wanted chunks over the peers. Rarest first: among the next chunks a peer holds (a window
+ * of RANK_WINDOW batches), those the fewest peers hold go first. Each peer keeps a window of batches in flight that grows while it answers fast and
  * shrinks when it is slow. When nothing is left to ask, idle peers duplicate the requests still in flight
  * (endgame); the first answer wins. A peer that fails `maxFailures` times in a row, or sends a bad chunk,
  * is dropped and its chunks go back in the queue. Resolves with the chunks that no peer could supply.
@@ -87,13 +89,15 @@ export async function scheduleChunks(
 
   const pick = (peer: PeerState): string[] => {
     // Rarity orders nothing while fewer than two peers are alive: then take the first chunks the peer
-    // holds and stop, rather than rank every pending chunk of the blob for each batch.
+    // holds. Otherwise rank a window of the next chunks it holds, not every pending chunk of the blob for
+    // each batch (a 1 GiB blob has 16 000 chunks, times the peers, times 500 batches).
     const ranked = availability !== undefined && states.filter((p) => !p.dead).length > 1
+    const limit = ranked ? options.batchSize * RANK_WINDOW : options.batchSize
     let candidates: string[] = []
     for (const key of pending) {
       if (!holds(peer, key)) continue
       candidates.push(key)
-      if (!ranked && candidates.length === options.batchSize) break
+      if (candidates.length === limit) break
     }
     if (ranked && candidates.length > options.batchSize) {
       const r = new Map(candidates.map((k) => [k, rarity(k)]))
@@ -235,5 +239,6 @@ export async function scheduleChunks(
  */
 function waitingForHaves(states: PeerState[], pending: Set<string>, availability?: Availability): boolean {
   if (availability === undefined || pending.size === 0) return false
-  return states.some((p) => !p.dead && availability.has(p.source.id, [...pending][0]) === false)
+  const first = pending.values().next().value as string
+  return states.some((p) => !p.dead && availability.has(p.source.id, first) === false)
 }
