@@ -84,7 +84,7 @@ export class OpenBlobFiles {
     }
     entry.users++
     entry.usedAt = now
-    if (now - entry.checkedAt > this.recheckMs) {
+    if (now - entry.checkedAt >= this.recheckMs) {
       const ok = await entry.fh.stat().then(
         (st) => st.size === size && Math.trunc(st.mtimeMs) === mtimeMs,
         () => false,
