@@ -10,6 +10,11 @@ export interface SchedulerOptions {
   maxWindow?: number
   /** A peer is dropped after this many failed requests in a row. */
   maxFailures: number
+  /**
+   * Batches in flight over all peers together (default 16): bounds the memory a pull buffers, about
+   * batchSize x 64 KiB each, however many peers there are.
+   */
+  maxInFlight?: number
   signal?: AbortSignal
 }
 
@@ -38,6 +43,8 @@ interface PeerState {
 const HAVE_WAIT_MS = 30_000
 /** Batches that take longer than this shrink the window; much faster ones grow it. */
 const SLOW_BATCH_MS = 2000
+/** Default batches in flight over all peers together. */
+const MAX_IN_FLIGHT = 16
 /** Rarest first looks this many batches ahead among the chunks a peer holds. */
 const RANK_WINDOW = 16
 /** Pause before a peer that failed is asked again, times its failures in a row. */
@@ -72,6 +79,7 @@ export async function scheduleChunks(
     failedAt: -Infinity,
   }))
   let running = 0
+  const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT
   /** onChunk calls not yet returned. */
   let placing = 0
   let lastProgress = Date.now()
@@ -198,26 +206,34 @@ export async function scheduleChunks(
       continue
     }
     let retryIn = Infinity
-    for (const peer of states) {
-      if (peer.dead) continue
+    const ready = states.filter((peer) => {
+      if (peer.dead) return false
       // After a failure, a peer gets a moment (longer each time) before it is asked again.
       const pause =
         peer.failures === 0 ? 0 : peer.failedAt + RETRY_PAUSE_MS * peer.failures - performance.now()
-      if (pause > 0) {
-        retryIn = Math.min(retryIn, pause)
+      if (pause > 0) retryIn = Math.min(retryIn, pause)
+      return pause <= 0
+    })
+    // Free slots go to the peer with the fewest batches out, so under the global limit each peer gets its
+    // share (its own window still bounds it).
+    while (running < maxInFlight) {
+      let peer: PeerState | undefined
+      for (const p of ready)
+        if (p.inFlight < p.window && (peer === undefined || p.inFlight < peer.inFlight)) peer = p
+      if (peer === undefined) break
+      const batch = pick(peer)
+      if (batch.length === 0) {
+        ready.splice(ready.indexOf(peer), 1)
         continue
       }
-      while (peer.inFlight < peer.window) {
-        const batch = pick(peer)
-        if (batch.length === 0) break
-        peer.inFlight++
-        running++
-        void run(peer, batch).finally(() => {
-          peer.inFlight--
-          running--
-          wake()
-        })
-      }
+      const asked = peer
+      asked.inFlight++
+      running++
+      void run(asked, batch).finally(() => {
+        asked.inFlight--
+        running--
+        wake()
+      })
     }
     const pausedPeer = retryIn !== Infinity
     const waiting = running === 0 && waitingForHaves(states, pending, availability)

@@ -11,7 +11,7 @@ import {
   type RepoRef,
 } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
-import { BlobVerifier, type Verifier } from '../../store/verify/blob-verifier.ts'
+import { LazyBlobVerifier, type Verifier } from '../../store/verify/blob-verifier.ts'
 import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
 import { downloadBlob } from '../../protocols/hub/download-blob.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
@@ -169,7 +169,7 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
 
   const large = wanted.files.filter((f) => f.size >= LARGE_FILE)
   const small = wanted.files.filter((f) => f.size < LARGE_FILE)
-  const bigVerifier = large.length > 0 ? BlobVerifier.start() : null
+  const bigVerifier = large.length > 0 ? new LazyBlobVerifier() : null
   const smallVerifiers = await Promise.all(
     Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => InlineVerifier.start()),
   )

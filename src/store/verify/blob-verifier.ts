@@ -99,3 +99,26 @@ function unpack(msg: Extract<VerifierReply, { op: 'done' }>): ChunkInfo[] {
     hash: msg.hashes.slice(i * 32, i * 32 + 32),
   }))
 }
+
+/** A BlobVerifier whose thread starts with the first blob it verifies: a pull that peers serve needs none. */
+export class LazyBlobVerifier implements Verifier {
+  private inner: BlobVerifier | null = null
+
+  begin(path: string, kind: BlobKind, size: number, jobs?: { etag: boolean }): void {
+    this.inner ??= BlobVerifier.start()
+    this.inner.begin(path, kind, size, jobs)
+  }
+
+  advance(upTo: number): void {
+    this.inner?.advance(upTo)
+  }
+
+  finish(signal?: AbortSignal): Promise<VerifiedBlob> {
+    if (this.inner === null) return Promise.reject(new VerifierError('finish() before begin()'))
+    return this.inner.finish(signal)
+  }
+
+  async close(): Promise<void> {
+    await this.inner?.close()
+  }
+}

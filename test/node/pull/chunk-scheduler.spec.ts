@@ -96,6 +96,41 @@ describe('scheduleChunks', () => {
   })
 })
 
+describe('scheduleChunks under the global limit', () => {
+  it('keeps at most maxInFlight batches out over all peers, and shares them among the peers', async () => {
+    const wanted = keys(200)
+    let now = 0
+    let most = 0
+    const served = new Map<string, number>()
+    const peers: PeerSource[] = ['p1', 'p2', 'p3', 'p4'].map((id) => ({
+      id,
+      fetchManifest: async () => null,
+      async *fetchChunks(hashes): AsyncIterable<ChunkReply> {
+        now++
+        most = Math.max(most, now)
+        try {
+          for (const h of hashes) {
+            await sleep(1)
+            served.set(id, (served.get(id) ?? 0) + 1)
+            yield { hash: h, data: h }
+          }
+        } finally {
+          now--
+        }
+      },
+    }))
+    const left = await scheduleChunks(
+      new Map(wanted),
+      peers,
+      { batchSize: 4, window: 8, maxFailures: 3, maxInFlight: 4 },
+      async () => {},
+    )
+    assert.equal(left.size, 0)
+    assert.ok(most <= 4, `${most} batches were in flight at once`)
+    for (const p of peers) assert.ok((served.get(p.id) ?? 0) >= 20, `${p.id} served ${served.get(p.id)}`)
+  })
+})
+
 describe('scheduleChunks when a peer fails', () => {
   it('counts the batches that fail together with a dropped connection as one failure', async () => {
     const wanted = keys(120)
