@@ -82,7 +82,6 @@ export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<Node
     chunkCacheBytes: DEFAULT_CHUNK_CACHE_BYTES,
     maxUploadRate: 0,
     maxDownloadRate: 0,
-    gatewayListen: [],
     ...fromFile,
     ...flags,
   }
