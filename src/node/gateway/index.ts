@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import type { ChunksProtocol } from '../../protocols/chunks/index.ts'
 import { hubConfigFromEnv, type HubConfig } from '../../protocols/hub/hub-config.ts'
 import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { ManifestProtocol } from '../../protocols/manifest/index.ts'
 import type { RepoType } from '../../store/hf-cache/index.ts'
-import { randomBytes } from 'node:crypto'
 import { ControlServer, type ControlRequest } from '../control-server.ts'
 import type { DaemonExtension, DaemonParts } from '../daemon-parts.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from '../peer-sources.ts'
@@ -12,14 +12,14 @@ import { BlobPulls, type SwarmPullOptions } from './blob-pulls.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { hubRoute } from './hub-answer.ts'
 import { SnapshotKnowledge } from './known-snapshot.ts'
+import { parseGatewayListenAddress } from './listen-address.ts'
 import { ListingMemo } from './listing-memo.ts'
 import { handlePathsInfo } from './paths-info-route.ts'
+import { RepoAccessBook, repoAccessPath } from './repo-access.ts'
 import { parseRepoPath, repoTypeOf, type RepoPath } from './repo-path.ts'
 import { handleResolve } from './resolve-route.ts'
 import { handleRevision } from './revision-route.ts'
 import { handleTree } from './tree-route.ts'
-import { parseGatewayListenAddress } from './listen-address.ts'
-import { RepoAccessBook, repoAccessPath } from './repo-access.ts'
 import { Upstream } from './upstream.ts'
 
 export interface GatewayInit {
@@ -54,7 +54,8 @@ export function gatewayExtension(init: GatewayInit = {}): DaemonExtension {
       const gw = gatewayParts(parts, init)
       access = gw.access
       // `--gateway-listen`: servers of their own that carry the gateway's routes and nothing else, so that
-      // widening the gateway never exposes the control API (a control path there is a plain 404).
+      // widening the gateway never exposes the control API (a control path there is a plain 404). Their
+      // token guards nothing (no route there asks for one) and is never written anywhere.
       extra = (parts.config.gatewayListen ?? []).map(
         () => new ControlServer({ token: randomBytes(32).toString('hex'), logger: parts.logger('gateway') }),
       )
