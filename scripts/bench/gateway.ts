@@ -34,9 +34,17 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100000000' },
     runs: { type: 'string', default: '1' },
     'timeout-s': { type: 'string', default: '600' },
+    help: { type: 'boolean', short: 'h' },
   },
   strict: true,
 })
+if (values.help === true) {
+  console.log(`usage: node scripts/bench/gateway.ts [--mib 1024] [--seeders 3] [--rate 100000000] [--runs 1]
+       [--timeout-s 600]
+A client (@huggingface/hub snapshotDownload) through the gateway of a node with --seeders seeders vs straight
+from the mock Hub limited to --rate bytes/s, same run; prints a table, writes bench-results/gateway.json.`)
+  process.exit(0)
+}
 const modelBytes = Math.round(Number(values.mib) * 2 ** 20)
 const seederCount = Number(values.seeders)
 const rate = Number(values.rate)

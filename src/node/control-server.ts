@@ -83,18 +83,30 @@ export class ControlServer {
     this.routes.push({ method: upper, segments, handler, auth: options.auth ?? true })
   }
 
-  /** Listens on 127.0.0.1 only; returns the port (useful with 0). */
-  async listen(port: number): Promise<number> {
+  /**
+   * Listens on 127.0.0.1 (the control API's only address; `host` is for the gateway's own listeners, which
+   * carry no control route); returns the port (useful with 0). `what` and `flag` name the port and the
+   * option to change in errors.
+   */
+  async listen(port: number, options: { host?: string; what?: string; flag?: string } = {}): Promise<number> {
+    const host = options.host ?? '127.0.0.1'
+    const what = options.what ?? 'control port'
+    const flag = options.flag ?? '--port'
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
+        const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
         reject(
           err.code === 'EADDRINUSE'
-            ? new HttpListenError(`control port ${port} is in use on 127.0.0.1; choose another with --port`)
-            : err,
+            ? new HttpListenError(`${what} ${port} is in use on ${host}; choose another with ${flag}`)
+            : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+              ? new HttpListenError(`cannot listen on ${where}: no such address on this machine (${flag})`)
+              : err.code === 'EACCES'
+                ? new HttpListenError(`cannot listen on ${where}: permission denied (${flag})`)
+                : err,
         )
       }
       this.server.once('error', onError)
-      this.server.listen({ host: '127.0.0.1', port }, () => {
+      this.server.listen({ host, port }, () => {
         this.server.off('error', onError)
         resolve()
       })
@@ -106,8 +118,10 @@ export class ControlServer {
     return (this.server.address() as AddressInfo).port
   }
 
+  /** `http://address:port` as bound (`http://127.0.0.1:PORT` for the control API). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`
+    const { address, port } = this.server.address() as AddressInfo
+    return `http://${address.includes(':') ? `[${address}]` : address}:${port}`
   }
 
   async close(): Promise<void> {

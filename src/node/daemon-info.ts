@@ -12,6 +12,8 @@ export interface DaemonInfo {
   peerId: string
   /** libp2p addresses, with /p2p/<peer id>. */
   listen: string[]
+  /** Where the HF-compatible gateway answers (the control URL, then any `--gateway-listen` listeners). */
+  gateway?: string[]
   startedAt: string
 }
 

@@ -32,6 +32,8 @@ export interface DaemonParts extends DaemonServiceContext {
   indexer: CacheIndexer
   /** The control API; add routes with control.route(method, path, handler). */
   control: ControlServer
+  /** Where the HF-compatible gateway answers (`http://host:port`); the gateway adds its listeners here. */
+  gatewayUrls: string[]
   startedAt: Date
   /** Begins a graceful shutdown (what POST /v1/stop and SIGTERM do). */
   stop(): void

@@ -10,6 +10,8 @@ export interface DaemonStatus {
   controlUrl: string
   /** libp2p addresses others can dial, with /p2p/<peer id>. */
   listen: string[]
+  /** Where the HF-compatible gateway answers: the control URL, then any `--gateway-listen` listeners. */
+  gateway: string[]
   startedAt: string
   uptimeSeconds: number
   connectedPeers: string[]
@@ -31,6 +33,7 @@ export async function daemonStatus(parts: DaemonParts): Promise<DaemonStatus> {
     peerId: parts.libp2p.peerId.toString(),
     controlUrl: parts.control.url,
     listen: parts.libp2p.getMultiaddrs().map((m) => m.toString()),
+    gateway: parts.gatewayUrls,
     startedAt: parts.startedAt.toISOString(),
     uptimeSeconds: Math.round((Date.now() - parts.startedAt.getTime()) / 1000),
     connectedPeers: parts.peers.connectedPeers(),

@@ -101,6 +101,7 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
       content,
       indexer,
       control,
+      gatewayUrls: [],
       startedAt: new Date(),
       stop: () => shutdown.abort(),
     }
@@ -126,6 +127,7 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
       controlUrl: control.url,
       peerId: libp2p.peerId.toString(),
       listen: libp2p.getMultiaddrs().map((m) => m.toString()),
+      gateway: parts.gatewayUrls,
       startedAt: parts.startedAt.toISOString(),
     }
     await writeDaemonInfo(home, info)

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
 import { DEFAULT_CONTROL_PORT, DEFAULT_LISTEN } from './constants.ts'
+import { parseGatewayListenAddress } from './gateway/listen-address.ts'
 import { chunkCacheLimit, ConfigError, nodeConfigPath } from './home.ts'
 
 /** What a daemon runs with: `HFFS_HOME/config.json`, overridden by flags, over the defaults. */
@@ -20,11 +21,19 @@ export interface NodeConfig {
   maxUploadRate: number
   /** Cap on chunk bytes received from peers, bytes/s; 0 = none. Default 0. */
   maxDownloadRate: number
+  /**
+   * Extra `HOST:PORT` listeners that serve only the HF-compatible gateway's routes (never the control API),
+   * e.g. `0.0.0.0:8080` for the LAN. Default none: the gateway is on the control port, 127.0.0.1 only.
+   */
+  gatewayListen?: string[]
 }
 
 /** Command-line flags: each one given replaces the config file's value. */
 export type NodeConfigFlags = Partial<
-  Pick<NodeConfig, 'port' | 'listen' | 'bootstrap' | 'mdns' | 'maxUploadRate' | 'maxDownloadRate'>
+  Pick<
+    NodeConfig,
+    'port' | 'listen' | 'bootstrap' | 'mdns' | 'maxUploadRate' | 'maxDownloadRate' | 'gatewayListen'
+  >
 >
 
 export interface LoadNodeConfigParams {
@@ -41,6 +50,7 @@ const KEYS = [
   'chunkCacheBytes',
   'maxUploadRate',
   'maxDownloadRate',
+  'gatewayListen',
 ] as const
 
 /** Reads and checks `HFFS_HOME/config.json` (absent: defaults), then applies flags and env. */
@@ -116,6 +126,16 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
       fail(`"${key}" must be a whole number of bytes, got ${JSON.stringify(n)}`)
     out[key] = n as number
+  }
+  if (obj.gatewayListen !== undefined) {
+    const v = obj.gatewayListen
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+      fail('"gatewayListen" must be a list of HOST:PORT addresses')
+    for (const s of v as string[]) {
+      if (parseGatewayListenAddress(s) === null)
+        fail(`"gatewayListen": "${s}" is not HOST:PORT (e.g. 0.0.0.0:8080 or [::]:8080)`)
+    }
+    out.gatewayListen = [...(v as string[])]
   }
   if (out.listen !== undefined && out.listen.length === 0) fail('"listen" needs at least one address')
   return out

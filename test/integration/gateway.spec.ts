@@ -205,6 +205,35 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
     await assertSnapshot(granted, gated)
     assert.equal(hub.stats().totalBytes, 0, 'with access, the bytes came from the peer')
   })
+
+  it('with the upstream gone, serves a gated repo that only a peer pulled to no one, not even on loopback', async () => {
+    const gated = { 'w.safetensors': randomBytes(256 * 1024) }
+    await writeMockBranch(mockRoot, 'models/org/gated', 'main', gated)
+    await writeFile(
+      join(mockRoot, 'models/org/gated/.mock.json'),
+      JSON.stringify({ gated: true, grantedTokens: ['hf_granted'] }),
+    )
+    await writeMockBranch(mockRoot, 'models/org/pub', 'main', { 'p.txt': 'public' })
+    const a = await seeder('a', ['org/gated', 'org/pub'], { HF_TOKEN: 'hf_granted' })
+    const b = await gateway('b')
+    await connect(b.env, a)
+    const url = `${b.url}/org/gated/resolve/main/w.safetensors`
+    const head = { 'accept-encoding': 'identity' }
+    assert.equal((await rawRequest(url, 'HEAD', head)).status, 401, 'the upstream shows it gated')
+    await hub.close()
+
+    for (const authorization of [undefined, 'Bearer hf_granted']) {
+      const h: Record<string, string> = authorization === undefined ? head : { ...head, authorization }
+      const res = await rawRequest(url, 'GET', h)
+      assert.equal(res.status, 401, String(authorization))
+      assert.equal(res.headers['x-error-code'], 'GatedRepo')
+      assert.ok(!res.body.includes(gated['w.safetensors'].subarray(0, 64)))
+    }
+    // A repo the gateway never saw through the upstream: its peer's listing serves the owner's machine.
+    const pub = await rawRequest(`${b.url}/org/pub/resolve/main/p.txt`, 'GET', {})
+    assert.equal(pub.status, 200)
+    assert.equal(pub.body.toString(), 'public')
+  })
 })
 
 interface SeederInfo {

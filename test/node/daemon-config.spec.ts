@@ -61,8 +61,12 @@ describe('node config', () => {
       [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
       [
         { prot: 1 },
-        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate\)/,
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, gatewayListen\)/,
       ],
+      [{ gatewayListen: '0.0.0.0:8080' }, /"gatewayListen" must be a list of HOST:PORT addresses/],
+      [{ gatewayListen: ['0.0.0.0'] }, /"gatewayListen": "0.0.0.0" is not HOST:PORT/],
+      [{ gatewayListen: ['::1:80'] }, /"gatewayListen": "::1:80" is not HOST:PORT/],
+      [{ gatewayListen: ['1.2.3.4:65536'] }, /"gatewayListen": "1.2.3.4:65536" is not HOST:PORT/],
     ]
     for (const [raw, message] of bad) {
       assert.throws(

@@ -8,7 +8,9 @@ import { createLogger } from '../../node/logger.ts'
 import { loadNodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
 import { onShutdownSignals } from '../../node/process-signals.ts'
 import { spawnDaemon } from '../../node/spawn-daemon.ts'
+import { parseGatewayListenAddress } from '../../node/gateway/listen-address.ts'
 import { resolveHubCacheDir } from '../../store/hf-cache/index.ts'
+import { UsageError } from '../errors.ts'
 
 interface StartArgs {
   port?: number
@@ -17,6 +19,7 @@ interface StartArgs {
   mdns?: boolean
   'max-upload-rate'?: number
   'max-download-rate'?: number
+  'gateway-listen'?: string[]
   foreground: boolean
 }
 
@@ -48,6 +51,12 @@ export const startCommand: CommandModule<object, StartArgs> = {
         type: 'number',
         describe: 'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
       })
+      .option('gateway-listen', {
+        type: 'string',
+        array: true,
+        describe:
+          'Also serve the HF-compatible gateway (only its Hub routes, never the control API) on HOST:PORT, e.g. 0.0.0.0:8080; repeatable (default: only on the control port, 127.0.0.1)',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -55,6 +64,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
       }) as never,
   handler: async (args) => {
     const home = resolveNodeHome()
+    checkGatewayListen(args['gateway-listen'])
     const flags: NodeConfigFlags = {
       port: args.port,
       listen: args.listen,
@@ -62,6 +72,7 @@ export const startCommand: CommandModule<object, StartArgs> = {
       mdns: args.mdns,
       maxUploadRate: args['max-upload-rate'],
       maxDownloadRate: args['max-download-rate'],
+      gatewayListen: args['gateway-listen'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
@@ -115,6 +126,14 @@ async function printIfRunning(home: string): Promise<boolean> {
   return true
 }
 
+/** A bad `--gateway-listen` is a usage error (exit 2), told before anything starts. */
+function checkGatewayListen(values: string[] = []): void {
+  for (const v of values) {
+    if (parseGatewayListenAddress(String(v)) === null)
+      throw new UsageError(`--gateway-listen: "${v}" is not HOST:PORT (e.g. 0.0.0.0:8080 or [::]:8080)`)
+  }
+}
+
 function forwardedFlags(args: StartArgs): string[] {
   const out: string[] = []
   if (args.port !== undefined) out.push('--port', String(args.port))
@@ -124,6 +143,7 @@ function forwardedFlags(args: StartArgs): string[] {
   for (const flag of ['max-upload-rate', 'max-download-rate'] as const) {
     if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
   }
+  for (const g of args['gateway-listen'] ?? []) out.push('--gateway-listen', g)
   return out
 }
 
@@ -132,5 +152,6 @@ function printStarted(status: DaemonStatus, logPath?: string): void {
   console.log(`peer id    ${status.peerId}`)
   console.log(`control    ${status.controlUrl}`)
   for (const addr of status.listen) console.log(`listening  ${addr}`)
+  for (const url of status.gateway ?? []) console.log(`gateway    ${url}`)
   if (logPath !== undefined) console.log(`log        ${logPath}`)
 }

@@ -39,3 +39,6 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024
 /** The Hub's `Access-Control-Expose-Headers`, on every answer. */
 export const EXPOSE_HEADERS =
   'X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash'
+
+/** Repos whose upstream access (public, gated, private) the gateway remembers; the oldest are forgotten first. */
+export const MAX_REMEMBERED_REPO_ACCESS = 10_000

@@ -1,7 +1,8 @@
 import { isEtag, type RepoRef } from '../../store/hf-cache/index.ts'
 import { MAX_RELATIVE_REDIRECTS } from './constants.ts'
 import { GatewayError, entryNotFound, notKnownOffline } from './hub-answer.ts'
-import type { SnapshotKnowledge } from './known-snapshot.ts'
+import type { KnownSnapshot, SnapshotKnowledge } from './known-snapshot.ts'
+import type { UpstreamVerdict } from './repo-access.ts'
 import type { Upstream, UpstreamAnswer } from './upstream.ts'
 
 /** What a client needs to know about one file of repo@revision to download it. */
@@ -27,6 +28,10 @@ export interface ResolveFileMetaParams {
   upstreamPath: string
   authorization: string | null
   signal: AbortSignal
+  /** Told every answer of the upstream (the access it shows). */
+  onUpstreamAnswer?: (verdict: UpstreamVerdict) => void
+  /** Throws when what the node knows may not be served to this client without the upstream's check. */
+  checkKnown?: (known: KnownSnapshot) => void
 }
 
 /**
@@ -36,6 +41,14 @@ export interface ResolveFileMetaParams {
  */
 export async function resolveFileMeta(params: ResolveFileMetaParams): Promise<FileMeta> {
   const answer = await headUpstream(params)
+  if (answer !== null) {
+    params.onUpstreamAnswer?.({
+      status: answer.status,
+      errorCode: answer.headers.get('x-error-code'),
+      withAuthorization: params.authorization !== null,
+      fileRoute: true,
+    })
+  }
   if (answer !== null && answer.status < 500) {
     if (answer.status >= 400) throw upstreamError(answer)
     const meta = metaFromHeaders(answer, params.path)
@@ -47,6 +60,7 @@ export async function resolveFileMeta(params: ResolveFileMetaParams): Promise<Fi
     if (answer !== null) throw upstreamError(answer)
     throw notKnownOffline(`${params.repo.id}@${params.revision}`)
   }
+  params.checkKnown?.(known)
   const file = known.files.find((f) => f.path === params.path)
   if (file === undefined) {
     if (known.complete) throw entryNotFound(known.commit)

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.ts'
 import type { BlobPulls } from './blob-pulls.ts'
 import type { SnapshotKnowledge } from './known-snapshot.ts'
 import type { ListingMemo } from './listing-memo.ts'
+import type { RepoAccessBook } from './repo-access.ts'
 import type { Upstream } from './upstream.ts'
 
 /** What the gateway's routes share. */
@@ -13,5 +14,7 @@ export interface GatewayParts {
   memo: ListingMemo
   knowledge: SnapshotKnowledge
   pulls: BlobPulls
+  /** What the upstream showed of each repo's access, for answers made without it. */
+  access: RepoAccessBook
   log: Logger
 }

@@ -28,7 +28,12 @@ export const revisionNotFound = (revision: string): GatewayError =>
 export const entryNotFound = (commit: string): GatewayError =>
   new GatewayError(404, 'EntryNotFound', 'Entry not found', { 'X-Repo-Commit': commit })
 
-/** The upstream cannot be reached and neither this node nor its peers know the answer. */
+/**
+ * The upstream cannot be reached and neither this node nor its peers know the answer. A 504, not a 404:
+ * huggingface_hub takes a 5xx on its metadata HEAD or repo info like a connection error and falls back to
+ * its own cache, where a 404 would tell it the repo, revision or file does not exist. No `X-Error-Code`:
+ * the Hub has none for it.
+ */
 export const notKnownOffline = (what: string): GatewayError =>
   new GatewayError(504, null, `${what}: the upstream Hub cannot be reached and no peer or cache has it`)
 

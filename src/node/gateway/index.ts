@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import type { ChunksProtocol } from '../../protocols/chunks/index.ts'
 import { hubConfigFromEnv, type HubConfig } from '../../protocols/hub/hub-config.ts'
 import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { ManifestProtocol } from '../../protocols/manifest/index.ts'
 import type { RepoType } from '../../store/hf-cache/index.ts'
-import type { ControlRequest } from '../control-server.ts'
+import { ControlServer, type ControlRequest } from '../control-server.ts'
 import type { DaemonExtension, DaemonParts } from '../daemon-parts.ts'
 import { peerSource, snapshotFromPeers, type SwarmServices } from '../peer-sources.ts'
 import { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
@@ -11,8 +12,10 @@ import { BlobPulls, type SwarmPullOptions } from './blob-pulls.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { hubRoute } from './hub-answer.ts'
 import { SnapshotKnowledge } from './known-snapshot.ts'
+import { parseGatewayListenAddress } from './listen-address.ts'
 import { ListingMemo } from './listing-memo.ts'
 import { handlePathsInfo } from './paths-info-route.ts'
+import { RepoAccessBook, repoAccessPath } from './repo-access.ts'
 import { parseRepoPath, repoTypeOf, type RepoPath } from './repo-path.ts'
 import { handleResolve } from './resolve-route.ts'
 import { handleRevision } from './revision-route.ts'
@@ -39,71 +42,106 @@ type Handler = (gw: GatewayParts, req: ControlRequest, at: RepoPath) => Promise<
  * The HF-compatible gateway on the daemon's port: with `HF_ENDPOINT=http://127.0.0.1:PORT` (or `hubUrl`)
  * unmodified clients download through the node, which serves from its cache, pulls from the swarm, and
  * falls back to the upstream Hub for metadata and for what no peer has. Routes are open (no control token),
- * like the Hub's; the port is on 127.0.0.1.
+ * like the Hub's; the port is on 127.0.0.1, and `gatewayListen` (`--gateway-listen HOST:PORT`) adds
+ * listeners that serve these routes only.
  */
 export function gatewayExtension(init: GatewayInit = {}): DaemonExtension {
+  let extra: ControlServer[] = []
+  let access: RepoAccessBook | null = null
   return {
     name: 'gateway',
-    start(parts) {
+    async start(parts) {
       const gw = gatewayParts(parts, init)
-      const log = gw.log
-      const on = (
-        method: string,
-        path: string,
-        handler: Handler,
-        shape: Omit<Shape, 'type'> & { type?: RepoType },
-      ): void => {
-        parts.control.route(
-          method,
-          path,
-          hubRoute(log, (req) => {
-            const type = shape.type ?? repoTypeOf(req.params.types)
-            const at = parseRepoPath({
-              path: req.path,
-              type,
-              skip: shape.skip,
-              idLength: shape.idLength,
-              needsRevision: shape.needsRevision,
-            })
-            return handler(gw, req, at)
-          }),
-          { auth: false },
-        )
-      }
-      // File routes: datasets and spaces before models, whose `/{org}/{name}/...` would match them too.
-      for (const [prefix, type] of [
-        ['/datasets', 'dataset'],
-        ['/spaces', 'space'],
-        ['', 'model'],
-      ] as const) {
-        const skip = prefix === '' ? 0 : 1
-        for (const method of ['HEAD', 'GET']) {
-          on(method, `${prefix}/:org/:name/resolve/*`, handleResolve, {
-            type,
-            skip,
-            idLength: 2,
-            needsRevision: true,
-          })
-          on(method, `${prefix}/:name/resolve/*`, handleResolve, {
-            type,
-            skip,
-            idLength: 1,
-            needsRevision: true,
-          })
+      access = gw.access
+      // `--gateway-listen`: servers of their own that carry the gateway's routes and nothing else, so that
+      // widening the gateway never exposes the control API (a control path there is a plain 404). Their
+      // token guards nothing (no route there asks for one) and is never written anywhere.
+      extra = (parts.config.gatewayListen ?? []).map(
+        () => new ControlServer({ token: randomBytes(32).toString('hex'), logger: parts.logger('gateway') }),
+      )
+      for (const server of [parts.control, ...extra]) addGatewayRoutes(server, gw)
+      try {
+        for (const [i, text] of (parts.config.gatewayListen ?? []).entries()) {
+          const { host, port } = parseGatewayListenAddress(text) ?? { host: text, port: -1 }
+          await extra[i].listen(port, { host, what: 'gateway port', flag: '--gateway-listen' })
         }
+      } catch (err) {
+        await closeAll(extra)
+        throw err
       }
-      for (const [ids, idLength] of [
-        ['/:org/:name', 2],
-        ['/:name', 1],
-      ] as const) {
-        const api = `/api/:types${ids}`
-        on('GET', api, handleRevision, { skip: 2, idLength, needsRevision: false })
-        on('GET', `${api}/revision/*`, handleRevision, { skip: 2, idLength, needsRevision: true })
-        on('GET', `${api}/tree/*`, handleTree, { skip: 2, idLength, needsRevision: true })
-        on('POST', `${api}/paths-info/*`, handlePathsInfo, { skip: 2, idLength, needsRevision: true })
-      }
-      log.info(`serving the Hub's download API on ${parts.control.url}, upstream ${gw.upstream.endpoint}`)
+      parts.gatewayUrls.push(parts.control.url, ...extra.map((s) => s.url))
+      gw.log.info(
+        `serving the Hub's download API on ${parts.gatewayUrls.join(' ')}, upstream ${gw.upstream.endpoint}`,
+      )
     },
+    async stop() {
+      await closeAll(extra)
+      extra = []
+      await access?.flushed()
+    },
+  }
+}
+
+async function closeAll(servers: ControlServer[]): Promise<void> {
+  await Promise.all(servers.map((s) => s.close()))
+}
+
+/** The Hub's download routes, open (no control token) like the Hub's. */
+function addGatewayRoutes(server: ControlServer, gw: GatewayParts): void {
+  const on = (
+    method: string,
+    path: string,
+    handler: Handler,
+    shape: Omit<Shape, 'type'> & { type?: RepoType },
+  ): void => {
+    server.route(
+      method,
+      path,
+      hubRoute(gw.log, (req) => {
+        const type = shape.type ?? repoTypeOf(req.params.types)
+        const at = parseRepoPath({
+          path: req.path,
+          type,
+          skip: shape.skip,
+          idLength: shape.idLength,
+          needsRevision: shape.needsRevision,
+        })
+        return handler(gw, req, at)
+      }),
+      { auth: false },
+    )
+  }
+  // File routes: datasets and spaces before models, whose `/{org}/{name}/...` would match them too.
+  for (const [prefix, type] of [
+    ['/datasets', 'dataset'],
+    ['/spaces', 'space'],
+    ['', 'model'],
+  ] as const) {
+    const skip = prefix === '' ? 0 : 1
+    for (const method of ['HEAD', 'GET']) {
+      on(method, `${prefix}/:org/:name/resolve/*`, handleResolve, {
+        type,
+        skip,
+        idLength: 2,
+        needsRevision: true,
+      })
+      on(method, `${prefix}/:name/resolve/*`, handleResolve, {
+        type,
+        skip,
+        idLength: 1,
+        needsRevision: true,
+      })
+    }
+  }
+  for (const [ids, idLength] of [
+    ['/:org/:name', 2],
+    ['/:name', 1],
+  ] as const) {
+    const api = `/api/:types${ids}`
+    on('GET', api, handleRevision, { skip: 2, idLength, needsRevision: false })
+    on('GET', `${api}/revision/*`, handleRevision, { skip: 2, idLength, needsRevision: true })
+    on('GET', `${api}/tree/*`, handleTree, { skip: 2, idLength, needsRevision: true })
+    on('POST', `${api}/paths-info/*`, handlePathsInfo, { skip: 2, idLength, needsRevision: true })
   }
 }
 
@@ -154,5 +192,6 @@ function gatewayParts(parts: DaemonParts, init: GatewayInit): GatewayParts {
     signal: parts.signal,
     log,
   })
-  return { cacheDir: parts.cacheDir, home: parts.home, upstream, memo, knowledge, pulls, log }
+  const access = new RepoAccessBook({ path: repoAccessPath(parts.home), log })
+  return { cacheDir: parts.cacheDir, home: parts.home, upstream, memo, knowledge, pulls, access, log }
 }

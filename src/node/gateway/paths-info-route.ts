@@ -3,6 +3,7 @@ import { MAX_REQUEST_BODY_BYTES } from './constants.ts'
 import { upstreamError } from './file-meta.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { GatewayError, notKnownOffline, sendJson } from './hub-answer.ts'
+import { checkOfflineAccess } from './offline-access.ts'
 import { relayAnswer } from './relay.ts'
 import type { RepoPath } from './repo-path.ts'
 import { snapshotTree, withLastCommit } from './tree-entries.ts'
@@ -10,18 +11,30 @@ import { snapshotTree, withLastCommit } from './tree-entries.ts'
 /**
  * `POST /api/{type}s/{repo}/paths-info/{rev}` with a JSON body (`{paths, expand}`, @huggingface/hub) or a
  * form (`paths=..&expand=..`, huggingface_hub): the upstream's answer; when it cannot answer, the entries
- * the node knows of (paths it does not know are left out, as the Hub leaves out missing ones).
+ * the node knows of. A path missing from a complete listing (the index's) is left out, as the Hub leaves
+ * out missing ones; one missing from a partial listing (a peer's, a snapshot folder's) may exist, so the
+ * answer is then a 504: huggingface_hub and @huggingface/hub take it for "the Hub is unreachable" (and fall
+ * back to their cache), where leaving the path out would tell them it does not exist.
  */
 export async function handlePathsInfo(gw: GatewayParts, req: ControlRequest, at: RepoPath): Promise<void> {
   const body = await readBody(req)
   const contentType = req.raw.headers['content-type'] ?? 'application/x-www-form-urlencoded'
+  const authorization = req.raw.headers.authorization ?? null
   const answer = await gw.upstream.request(req.raw.url ?? req.path, {
     method: 'POST',
-    authorization: req.raw.headers.authorization ?? null,
+    authorization,
     headers: { 'content-type': contentType, accept: 'application/json' },
     body,
     signal: req.signal,
   })
+  if (answer !== null) {
+    gw.access.learnFromAnswer(at.repo, {
+      status: answer.status,
+      errorCode: answer.headers.get('x-error-code'),
+      withAuthorization: authorization !== null,
+      fileRoute: false,
+    })
+  }
   if (answer !== null && answer.status < 500)
     return relayAnswer(req, answer, gw.upstream.endpoint, { withoutXetHashes: true })
   const { paths, expand } = parseRequest(contentType, body)
@@ -30,8 +43,13 @@ export async function handlePathsInfo(gw: GatewayParts, req: ControlRequest, at:
     if (answer !== null) throw upstreamError(answer)
     throw notKnownOffline(`${at.repo.id}@${at.revision}`)
   }
+  checkOfflineAccess(gw, req, at.repo, known)
   const tree = snapshotTree(known)
-  const entries = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')))].flatMap((p) => {
+  const wanted = [...new Set(paths.map((p) => p.replace(/^\/+|\/+$/g, '')))]
+  const unknown = wanted.find((p) => !tree.entries.has(p))
+  if (unknown !== undefined && !known.complete)
+    throw notKnownOffline(`${at.repo.id}@${at.revision}/${unknown}`)
+  const entries = wanted.flatMap((p) => {
     const e = tree.entries.get(p)
     return e === undefined ? [] : [withLastCommit(e, known.commit, expand)]
   })

@@ -5,6 +5,7 @@ import { resolveFileMeta } from './file-meta.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { GrowingBlob } from './growing-blob.ts'
 import { GatewayError } from './hub-answer.ts'
+import { checkOfflineAccess } from './offline-access.ts'
 import type { RepoPath } from './repo-path.ts'
 import { answerSpan, resolveHeaders, serveCompleteBlob, serveGrowingBlob } from './serve-blob.ts'
 
@@ -26,6 +27,8 @@ export async function handleResolve(gw: GatewayParts, req: ControlRequest, at: R
     upstreamPath: req.raw.url ?? req.path,
     authorization,
     signal: req.signal,
+    onUpstreamAnswer: (verdict) => gw.access.learnFromAnswer(at.repo, verdict),
+    checkKnown: (known) => checkOfflineAccess(gw, req, at.repo, known),
   })
   const span = answerSpan(req, meta.size, resolveHeaders(req, meta))
   const blob = blobPath(gw.cacheDir, at.repo, meta.etag)

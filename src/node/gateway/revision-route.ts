@@ -4,6 +4,7 @@ import type { ControlRequest } from '../control-server.ts'
 import { upstreamError } from './file-meta.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { notKnownOffline, sendJson } from './hub-answer.ts'
+import { checkOfflineAccess } from './offline-access.ts'
 import type { KnownSnapshot } from './known-snapshot.ts'
 import { isCommitPinned, memoResponse } from './listing-memo.ts'
 import { relayAnswer } from './relay.ts'
@@ -17,9 +18,9 @@ import type { UpstreamAnswer } from './upstream.ts'
  * rest), else a 504.
  */
 export async function handleRevision(gw: GatewayParts, req: ControlRequest, at: RepoPath): Promise<void> {
-  const answer = await askUpstream(gw, req)
+  const answer = await askUpstream(gw, req, at.repo)
   if (answer !== null && answer.status < 500) {
-    if (answer.status === 200) learnSha(gw, at, answer)
+    if (answer.status === 200) learnFromInfo(gw, at, answer)
     return relayAnswer(req, answer, gw.upstream.endpoint)
   }
   const known = await gw.knowledge.find(at.repo, at.revision, req.signal)
@@ -27,20 +28,30 @@ export async function handleRevision(gw: GatewayParts, req: ControlRequest, at: 
     if (answer !== null) throw upstreamError(answer)
     throw notKnownOffline(`${at.repo.id}@${at.revision}`)
   }
+  checkOfflineAccess(gw, req, at.repo, known)
   sendJson(req, 200, repoInfo(at.repo, known, req.query))
 }
 
-function learnSha(gw: GatewayParts, at: RepoPath, answer: UpstreamAnswer): void {
+/** The commit a branch or tag points at, and the repo's access (`private`, `gated`) when the answer has them. */
+function learnFromInfo(gw: GatewayParts, at: RepoPath, answer: UpstreamAnswer): void {
   try {
-    const { sha } = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { sha?: unknown }
-    if (typeof sha === 'string') gw.knowledge.learnRef(at.repo, at.revision, sha)
+    const info = JSON.parse(Buffer.from(answer.body).toString('utf8')) as { sha?: unknown }
+    if (typeof info.sha === 'string') gw.knowledge.learnRef(at.repo, at.revision, info.sha)
+    gw.access.learnFromInfo(at.repo, info)
   } catch {
     // not JSON: nothing to learn
   }
 }
 
-/** A metadata GET on the upstream, answered from the memo when it is pinned to a commit. */
-export async function askUpstream(gw: GatewayParts, req: ControlRequest): Promise<UpstreamAnswer | null> {
+/**
+ * A metadata GET on the upstream, answered from the memo when it is pinned to a commit; what the answer
+ * shows of the repo's access is remembered.
+ */
+export async function askUpstream(
+  gw: GatewayParts,
+  req: ControlRequest,
+  repo: RepoRef,
+): Promise<UpstreamAnswer | null> {
   const url = gw.upstream.url(req.raw.url ?? req.path)
   const authorization = req.raw.headers.authorization ?? null
   const pinned = isCommitPinned(url)
@@ -54,6 +65,14 @@ export async function askUpstream(gw: GatewayParts, req: ControlRequest): Promis
     headers: { accept: 'application/json' },
     signal: req.signal,
   })
+  if (answer !== null) {
+    gw.access.learnFromAnswer(repo, {
+      status: answer.status,
+      errorCode: answer.headers.get('x-error-code'),
+      withAuthorization: authorization !== null,
+      fileRoute: false,
+    })
+  }
   if (answer !== null && answer.status === 200 && pinned) {
     gw.memo.put(authorization, url, { headers: [...answer.headers], body: answer.body, url: answer.url })
   }

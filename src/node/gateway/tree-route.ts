@@ -4,6 +4,7 @@ import { TREE_PAGE_SIZE } from './constants.ts'
 import { upstreamError } from './file-meta.ts'
 import type { GatewayParts } from './gateway-parts.ts'
 import { GatewayError, entryNotFound, notKnownOffline, sendJson } from './hub-answer.ts'
+import { checkOfflineAccess } from './offline-access.ts'
 import { gatewayOrigin, relayAnswer } from './relay.ts'
 import type { RepoPath } from './repo-path.ts'
 import { askUpstream } from './revision-route.ts'
@@ -15,10 +16,13 @@ const EXPAND_PAGE_SIZE = 50
 /**
  * `GET /api/{type}s/{repo}/tree/{rev}[/{path}]?recursive=&expand=&cursor=`: the upstream's listing (its
  * `Link: rel="next"` pages pointed back at this gateway); when it cannot answer, the listing of what the
- * node knows, in pages with a `Link` of its own.
+ * node knows, in pages with a `Link` of its own. A folder the node does not know is a 404 `EntryNotFound`
+ * only when its listing is complete (the index's); from a partial one (a peer's, a snapshot folder's) it
+ * is a 504, which huggingface_hub and @huggingface/hub take for an unreachable Hub (falling back to their
+ * cache) rather than for a folder that does not exist.
  */
 export async function handleTree(gw: GatewayParts, req: ControlRequest, at: RepoPath): Promise<void> {
-  const answer = await askUpstream(gw, req)
+  const answer = await askUpstream(gw, req, at.repo)
   if (answer !== null && answer.status < 500)
     return relayAnswer(req, answer, gw.upstream.endpoint, { withoutXetHashes: true })
   const known = await gw.knowledge.find(at.repo, at.revision, req.signal)
@@ -26,6 +30,7 @@ export async function handleTree(gw: GatewayParts, req: ControlRequest, at: Repo
     if (answer !== null) throw upstreamError(answer)
     throw notKnownOffline(`${at.repo.id}@${at.revision}`)
   }
+  checkOfflineAccess(gw, req, at.repo, known)
   const tree = snapshotTree(known)
   const dir = at.rest.replace(/\/+$/, '')
   if (dir !== '' && !tree.children.has(dir)) {

@@ -22,13 +22,21 @@ export interface GatewayDaemon {
 
 /**
  * Starts hffs-node-gateway-daemon.ts with `env` (its HFFS_HOME must come from useDaemonHomes, which kills it after
- * the test), output to `HFFS_HOME/daemon.log`; resolves once it printed its daemon info.
+ * the test), output to `HFFS_HOME/daemon.log`, in `netns` when given; resolves once it printed its daemon info.
  */
-export async function startGatewayDaemon(env: DaemonEnv & { HF_ENDPOINT: string }): Promise<GatewayDaemon> {
+export async function startGatewayDaemon(
+  env: DaemonEnv & { HF_ENDPOINT: string },
+  options: { netns?: string } = {},
+): Promise<GatewayDaemon> {
   mkdirSync(env.HFFS_HOME, { recursive: true })
   const logPath = join(env.HFFS_HOME, 'daemon.log')
   const log = openSync(logPath, 'a')
-  const child = spawn(process.execPath, [LAUNCHER], {
+  // In a network namespace the test made: `ip netns exec` runs node in place, so the pid is the daemon's.
+  const [command, args] =
+    options.netns === undefined
+      ? [process.execPath, [LAUNCHER]]
+      : ['ip', ['netns', 'exec', options.netns, process.execPath, LAUNCHER]]
+  const child = spawn(command, args, {
     env: { ...process.env, HF_TOKEN: '', HF_HUB_OFFLINE: '', ...env },
     stdio: ['ignore', 'pipe', log],
   })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { startMockHub, type MockHub } from '../../../scripts/mock-hub/index.ts'
@@ -8,7 +8,12 @@ import { gitBlobSha1 } from '../../../src/store/blob-etag.ts'
 import { blobPath } from '../../../src/store/hf-cache/index.ts'
 import { writeMockBranch } from '../../helpers/mock-repos.ts'
 import { useTmpDir } from '../../helpers/tmp-dir.ts'
-import { rawRequest, startInProcessGateway, type InProcessGateway } from './gateway-fixture.ts'
+import {
+  rawRequest,
+  startInProcessGateway,
+  type InProcessGateway,
+  type RawAnswer,
+} from './gateway-fixture.ts'
 
 /** What huggingface_hub puts on its metadata HEAD (`get_hf_file_metadata`). */
 const HF_HEAD = { 'user-agent': 'huggingface_hub/1.2.3; python/3.12', 'accept-encoding': 'identity' }
@@ -20,6 +25,8 @@ describe('gateway: the Hub download protocol as huggingface_hub replays it (plai
   let gw: InProcessGateway
   const weights = randomBytes(3 * 1024 * 1024 + 5)
   const parquet = randomBytes(200_000)
+  const prWeights = randomBytes(1024 * 1024 + 3)
+  const spaceBin = randomBytes(300_001)
 
   beforeEach(async () => {
     const root = join(tmp(), 'mock')
@@ -29,10 +36,19 @@ describe('gateway: the Hub download protocol as huggingface_hub replays it (plai
       'sub dir/tok.json': '{"t": true}',
       'empty.txt': '',
     })
-    await writeMockBranch(root, 'models/org/m', 'refs--pr--1', { 'config.json': '{"a": 2}' })
+    await writeMockBranch(root, 'models/org/m', 'refs--pr--1', {
+      'config.json': '{"a": 2}',
+      'pr.safetensors': prWeights,
+    })
     await writeMockBranch(root, 'models/solo', 'main', { 'a.txt': 'solo' })
     await writeMockBranch(root, 'datasets/org/d', 'main', { 'data/train.parquet': parquet })
-    await writeMockBranch(root, 'spaces/org/s', 'main', { 'app.py': 'print(1)\n' })
+    await writeMockBranch(root, 'spaces/org/s', 'main', { 'app.py': 'print(1)\n', 'assets/w.bin': spaceBin })
+    await writeMockBranch(root, 'models/org/gated', 'main', { 'g.safetensors': randomBytes(1000) })
+    await writeFile(
+      join(root, 'models/org/gated/.mock.json'),
+      JSON.stringify({ gated: true, grantedTokens: ['hf_granted'] }),
+    )
+    await writeFile(join(root, 'models/org/m/.mock.json'), JSON.stringify({ renamedFrom: ['org/old-name'] }))
     hub = await startMockHub({ root })
     gw = await startInProcessGateway(join(tmp(), 'gw'), hub.url)
   })
@@ -240,5 +256,130 @@ describe('gateway: the Hub download protocol as huggingface_hub replays it (plai
     )
     assert.ok(entries.every((e) => e.lastCommit !== undefined && e.xetHash === undefined))
     assert.deepEqual(JSON.parse(json.body.toString()), entries)
+  })
+
+  it('answers HEAD and a Range resume from a middle offset with every header read, for model, PR, dataset and space', async () => {
+    const cases = [
+      {
+        label: 'model',
+        url: '/org/m/resolve/main/model.safetensors',
+        type: 'model',
+        id: 'org/m',
+        rev: 'main',
+        bytes: weights,
+      },
+      {
+        label: 'refs/pr/1',
+        url: '/org/m/resolve/refs%2Fpr%2F1/pr.safetensors',
+        type: 'model',
+        id: 'org/m',
+        rev: 'refs/pr/1',
+        bytes: prWeights,
+      },
+      {
+        label: 'dataset',
+        url: '/datasets/org/d/resolve/main/data/train.parquet',
+        type: 'dataset',
+        id: 'org/d',
+        rev: 'main',
+        bytes: parquet,
+      },
+      {
+        label: 'space',
+        url: '/spaces/org/s/resolve/main/assets/w.bin',
+        type: 'space',
+        id: 'org/s',
+        rev: 'main',
+        bytes: spaceBin,
+      },
+    ]
+    for (const c of cases) {
+      const sha256 = `"${createHash('sha256').update(c.bytes).digest('hex')}"`
+      const commit = await commitOf(c.type, c.id, c.rev)
+      const head = await rawRequest(`${gw.url}${c.url}`, 'HEAD', HF_HEAD)
+      assert.equal(head.status, 200, c.label)
+      assert.equal(head.headers.location, undefined, c.label)
+      assert.equal(head.headers['content-encoding'], undefined, `${c.label}: identity asked`)
+      assert.equal(head.headers['x-repo-commit'], commit, c.label)
+      assert.equal(head.headers.etag, sha256, c.label)
+      assert.equal(head.headers['x-linked-etag'], sha256, c.label)
+      assert.equal(head.headers['x-linked-size'], String(c.bytes.byteLength), c.label)
+      assert.equal(head.headers['content-length'], String(c.bytes.byteLength), c.label)
+      assert.equal(head.headers['accept-ranges'], 'bytes', c.label)
+      assert.equal(head.body.byteLength, 0)
+
+      // huggingface_hub resumes an interrupted download from its .incomplete file's size.
+      const from = Math.floor(c.bytes.byteLength / 2) + 7
+      const get = await rawRequest(`${gw.url}${c.url}`, 'GET', { ...HF_HEAD, range: `bytes=${from}-` })
+      assert.equal(get.status, 206, c.label)
+      assert.equal(
+        get.headers['content-range'],
+        `bytes ${from}-${c.bytes.byteLength - 1}/${c.bytes.byteLength}`,
+      )
+      assert.equal(get.headers['content-length'], String(c.bytes.byteLength - from), c.label)
+      assert.equal(get.headers['accept-ranges'], 'bytes', c.label)
+      assert.equal(get.headers.etag, sha256, c.label)
+      assert.equal(get.headers['x-repo-commit'], commit, c.label)
+      assert.equal(get.headers['content-encoding'], undefined, c.label)
+      assert.ok(get.body.equals(c.bytes.subarray(from)), c.label)
+    }
+  })
+
+  it('follows only relative upstream redirects (a renamed repo, resolve-cache) and never redirects a client', async () => {
+    const seen: RawAnswer[] = []
+    const ask = async (
+      url: string,
+      method = 'HEAD',
+      headers: Record<string, string> = HF_HEAD,
+    ): Promise<RawAnswer> => {
+      const res = await rawRequest(`${gw.url}${url}`, method, headers)
+      seen.push(res)
+      return res
+    }
+    const renamed = await rawRequest(`${hub.url}/org/old-name/resolve/main/config.json`, 'HEAD', HF_HEAD)
+    assert.equal(renamed.status, 307, 'the mock, like the Hub, redirects a renamed repo')
+    assert.ok(String(renamed.headers.location).startsWith('/org/m/'), 'relatively')
+    hub.resetStats()
+    const old = await ask('/org/old-name/resolve/main/config.json')
+    assert.equal(old.status, 200)
+    assert.equal(old.headers.etag, `"${gitBlobSha1(Buffer.from('{"a": 1}'))}"`)
+    assert.equal(old.headers['x-repo-commit'], await commitOf('model', 'org/m', 'main'))
+    const lfs = await ask('/org/old-name/resolve/main/model.safetensors')
+    assert.equal(lfs.status, 200)
+    assert.equal(lfs.headers['x-linked-size'], String(weights.byteLength))
+    assert.equal(
+      hub.stats().requests.byRoute.cdn ?? 0,
+      0,
+      "the LFS file's absolute redirect (CDN) is not followed",
+    )
+    assert.equal(hub.stats().totalBytes, 0)
+    await ask('/org/m/resolve/main/sub%20dir/tok.json', 'GET', {})
+    await ask('/org/m/resolve/main/model.safetensors', 'GET', { range: 'bytes=0-0' })
+    for (const res of seen) {
+      assert.ok(res.status < 300 || res.status >= 400, `status ${res.status}`)
+      assert.equal(res.headers.location, undefined)
+    }
+  })
+
+  it("answers a gated repo's HEAD as the Hub does: 401 or 403 GatedRepo, 200 with a granted token", async () => {
+    hub.setOptions({ tokens: ['hf_granted', 'hf_other'] })
+    const url = `${gw.url}/org/gated/resolve/main/g.safetensors`
+    const anon = await rawRequest(url, 'HEAD', HF_HEAD)
+    assert.equal(anon.status, 401)
+    assert.equal(anon.headers['x-error-code'], 'GatedRepo')
+    assert.ok(String(anon.headers['x-error-message']).length > 0)
+    const other = await rawRequest(url, 'HEAD', { ...HF_HEAD, authorization: 'Bearer hf_other' })
+    assert.equal(other.status, 403)
+    assert.equal(other.headers['x-error-code'], 'GatedRepo')
+    const granted = await rawRequest(url, 'HEAD', { ...HF_HEAD, authorization: 'Bearer hf_granted' })
+    assert.equal(granted.status, 200)
+    assert.equal(granted.headers['x-linked-size'], '1000')
+    const dsMissing = await rawRequest(`${gw.url}/datasets/org/d/resolve/main/nope.parquet`, 'HEAD', HF_HEAD)
+    assert.equal(dsMissing.status, 404)
+    assert.equal(dsMissing.headers['x-error-code'], 'EntryNotFound')
+    assert.equal(dsMissing.headers['x-repo-commit'], await commitOf('dataset', 'org/d', 'main'))
+    const prMissing = await rawRequest(`${gw.url}/org/m/resolve/refs%2Fpr%2F9/config.json`, 'HEAD', HF_HEAD)
+    assert.equal(prMissing.status, 404)
+    assert.equal(prMissing.headers['x-error-code'], 'RevisionNotFound')
   })
 })
