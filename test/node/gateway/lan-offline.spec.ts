@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -69,7 +70,16 @@ describe('gateway: a gated repo with the upstream gone, for a LAN client and for
   const weights = randomBytes(200_000)
 
   before(async function () {
-    if (process.getuid?.() !== 0) this.skip() // network namespaces need root
+    // Network namespaces need root, iproute2 and curl (the LAN client): without them, skip with one line.
+    const missing = ['ip', 'curl'].filter(
+      (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0,
+    )
+    if (process.getuid?.() !== 0 || missing.length > 0) {
+      console.log(
+        `      skipped: needs root and ${['ip', 'curl'].join(', ')} (missing: ${missing.join(', ') || 'root'})`,
+      )
+      this.skip()
+    }
     await ip('netns', 'add', ns)
     await ip('-n', ns, 'link', 'set', 'lo', 'up')
     await ip('-n', ns, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1')
