@@ -5,7 +5,7 @@ import { AlreadyRunningError, runningDaemonPid } from '../../node/daemon-lock.ts
 import { daemonStatus, type DaemonStatus } from '../../node/daemon-status.ts'
 import { daemonLogPath, resolveNodeHome } from '../../node/home.ts'
 import { createLogger } from '../../node/logger.ts'
-import { loadNodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
+import { loadNodeConfig, type NodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
 import { onShutdownSignals } from '../../node/process-signals.ts'
 import { spawnDaemon } from '../../node/spawn-daemon.ts'
 import { resolveHubCacheDir } from '../../store/hf-cache/index.ts'
@@ -17,6 +17,7 @@ interface StartArgs {
   mdns?: boolean
   'max-upload-rate'?: number
   'max-download-rate'?: number
+  'swarm-key'?: string
   foreground: boolean
 }
 
@@ -48,6 +49,10 @@ export const startCommand: CommandModule<object, StartArgs> = {
         type: 'number',
         describe: 'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
       })
+      .option('swarm-key', {
+        type: 'string',
+        describe: 'Private swarm: swarm key file (hffs-node swarm-key generate); only its holders connect',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -62,11 +67,12 @@ export const startCommand: CommandModule<object, StartArgs> = {
       mdns: args.mdns,
       maxUploadRate: args['max-upload-rate'],
       maxDownloadRate: args['max-download-rate'],
+      swarmKey: args['swarm-key'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
     if (!args.foreground) {
-      const status = await spawnDaemon({ home, args: forwardedFlags(args) })
+      const status = await spawnDaemon({ home, args: forwardedFlags(args, config) })
       printStarted(status, daemonLogPath(home))
       return
     }
@@ -115,7 +121,7 @@ async function printIfRunning(home: string): Promise<boolean> {
   return true
 }
 
-function forwardedFlags(args: StartArgs): string[] {
+function forwardedFlags(args: StartArgs, config: NodeConfig): string[] {
   const out: string[] = []
   if (args.port !== undefined) out.push('--port', String(args.port))
   for (const l of args.listen ?? []) out.push('--listen', l)
@@ -124,6 +130,9 @@ function forwardedFlags(args: StartArgs): string[] {
   for (const flag of ['max-upload-rate', 'max-download-rate'] as const) {
     if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
   }
+  // Absolute: the daemon may not run in this directory.
+  if (args['swarm-key'] !== undefined && config.swarmKey !== undefined)
+    out.push('--swarm-key', config.swarmKey)
   return out
 }
 
