@@ -13,6 +13,7 @@ import { DownloadsInProgress } from './pull/downloads-in-progress.ts'
 import { HubFetchCoordinator } from './pull/hub-fetch-coordinator.ts'
 import { PeerBans } from './peer-bans.ts'
 import { RateLimiter } from './rate-limiter.ts'
+import { restrictedToTrusted } from './restricted-repos.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
 import type { SwarmPullOptions } from './gateway/blob-pulls.ts'
 
@@ -63,6 +64,8 @@ export function swarmExtension(): SwarmExtension {
         chunkCache: ctx.chunkCache,
         inProgress,
       })
+      // Gated and private repos only to trusted peers.
+      const served = restrictedToTrusted(sources, { index: ctx.index, trust: ctx.trust })
       // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
       const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
       downloadCap = new RateLimiter(ctx.config.maxDownloadRate)
@@ -80,7 +83,7 @@ export function swarmExtension(): SwarmExtension {
       )
       return {
         intent: intentProtocol({ board: coordinator }),
-        manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
+        manifest: manifestProtocol({ snapshots: served, manifests: served }),
         have: haveProtocol({ haves: sources }),
         chunks: chunksProtocol({ chunks: capped }),
       }
@@ -167,7 +170,8 @@ function swarmPullOptions(
       // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
       if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)
     },
-    peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
+    peerSnapshot: (repo, revision, s) =>
+      snapshotFromPeers(connected(), services, repo, revision, s, (id) => parts.trust.isTrusted(id)),
   }
 }
 

@@ -1,3 +1,11 @@
+/**
+ * Offline, only untrusted peers had the listing of a revision: it is not believed (DESIGN §2), since an
+ * untrusted peer could say any blob is at any path.
+ */
+export class UntrustedListingError extends Error {
+  override name = 'UntrustedListingError'
+}
+
 /** Why a peer is trusted: it holds the private swarm's key, or the user added it with `peer add --trust`. */
 export type TrustReason = 'swarm-key' | 'manual'
 

@@ -61,7 +61,7 @@ describe('node config', () => {
       [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
       [
         { prot: 1 },
-        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate\)/,
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, swarmKey\)/,
       ],
     ]
     for (const [raw, message] of bad) {
