@@ -143,7 +143,8 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
     await writeDaemonInfo(home, info)
     undo.push(() => removeDaemonInfo(home, process.pid))
     log.info(
-      `ready: peer id ${info.peerId}, control ${info.controlUrl}, listening on ${info.listen.join(' ')}`,
+      `ready: peer id ${info.peerId}, control ${info.controlUrl}, listening on ${info.listen.join(' ')}` +
+        (swarmKey === undefined ? '' : ' (private swarm: only holders of the swarm key can connect)'),
     )
     const stopped = new Promise<void>((resolve) => {
       const onAbort = (): void => {

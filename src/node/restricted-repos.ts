@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs'
 import type { ManifestSource, RepoKind, SnapshotSource } from '../protocols/sources.ts'
+import { blobPath, incompleteBlobPath, type RepoRef } from '../store/hf-cache/index.ts'
 import type { ShardIndex } from '../store/index-db/shard-index.ts'
 import type { PeerTrust } from './trust.ts'
 
 export interface RestrictedReposParams {
   /** Where the Hub's word on each repo's access is kept (ShardIndex.putRepoAccess). */
   index: ShardIndex
+  /** The HF cache: a blob being downloaded is known only by the repo folder it is written into. */
+  cacheDir: string
   trust: PeerTrust
 }
 
@@ -23,7 +27,7 @@ export function restrictedToTrusted<T extends SnapshotSource & ManifestSource>(
   sources: T,
   params: RestrictedReposParams,
 ): SnapshotSource & ManifestSource {
-  const { index, trust } = params
+  const { index, trust, cacheDir } = params
   return {
     getSnapshot: (repoType, repoId, revision) => sources.getSnapshot(repoType, repoId, revision),
     getManifest: (etag) => sources.getManifest(etag),
@@ -33,8 +37,14 @@ export function restrictedToTrusted<T extends SnapshotSource & ManifestSource>(
     mayServeManifest(etag: string, peerId: string): boolean {
       if (trust.isTrusted(peerId)) return true
       const repos = index.reposOfBlob(etag)
-      // A blob no repo lists yet (a download in progress) is served: its repo is not known here.
-      return repos.length === 0 || repos.some((r) => !isRestrictedRepo(index, r.repoType, r.repoId))
+      if (repos.length > 0) return repos.some((r) => !isRestrictedRepo(index, r.repoType, r.repoId))
+      // Not in the index yet: a download in progress. Refused when it goes into a restricted repo's folder.
+      return !index.restrictedRepos().some(({ repoType, repoId }) => {
+        const repo = { type: repoType, id: repoId } as RepoRef
+        return (
+          existsSync(incompleteBlobPath(cacheDir, repo, etag)) || existsSync(blobPath(cacheDir, repo, etag))
+        )
+      })
     },
   }
 }

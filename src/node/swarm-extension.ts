@@ -65,7 +65,11 @@ export function swarmExtension(): SwarmExtension {
         inProgress,
       })
       // Gated and private repos only to trusted peers.
-      const served = restrictedToTrusted(sources, { index: ctx.index, trust: ctx.trust })
+      const served = restrictedToTrusted(sources, {
+        index: ctx.index,
+        cacheDir: ctx.cacheDir,
+        trust: ctx.trust,
+      })
       // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
       const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
       downloadCap = new RateLimiter(ctx.config.maxDownloadRate)

@@ -265,6 +265,14 @@ export class ShardIndex {
     return row === undefined ? null : { private: row.private === 1, gated: row.gated === 1 }
   }
 
+  /** Every repo the Hub said is private or gated. */
+  restrictedRepos(): { repoType: string; repoId: string }[] {
+    const rows = this.stmt(
+      'SELECT repo_type, repo_id FROM repo_access WHERE private = 1 OR gated = 1',
+    ).all() as Row[]
+    return rows.map((r) => ({ repoType: String(r.repo_type), repoId: String(r.repo_id) }))
+  }
+
   /** The repos a blob belongs to: those whose folders hold it verified, and those whose snapshots list it. */
   reposOfBlob(etag: string): { repoType: string; repoId: string }[] {
     const rows = this.stmt(
