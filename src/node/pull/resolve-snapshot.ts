@@ -108,7 +108,7 @@ function validateListing(listing: SnapshotListing, repo: RepoRef, revision: stri
       validateRepoFilePath(f.path)
     } catch (err) {
       if (!(err instanceof UnsafePathError)) throw err
-      throw new UnsafePathError(`${repo.id}@${revision}: a peer's listing refused: ${err.message}`)
+      throw new UnsafePathError(`${repo.id}@${revision}: refused a peer's listing: ${err.message}`)
     }
     if (!isEtag(f.etag) || !Number.isSafeInteger(f.size) || f.size < 0) {
       throw new OfflineError(`${repo.id}@${revision}: a peer sent an invalid entry for "${f.path}"`)
