@@ -19,6 +19,7 @@ const EXPECTED = new Set([
   'AlreadyRunningError',
   'HttpListenError',
   'PeerAddressError',
+  'UntrustedListingError',
 ])
 
 /** Exit code of a command that needs the daemon when none runs (as LSB's `status`: program is not running). */

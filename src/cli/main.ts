@@ -5,6 +5,7 @@ import { peerCommand } from './commands/peer.ts'
 import { startCommand } from './commands/start.ts'
 import { statusCommand } from './commands/status.ts'
 import { stopCommand } from './commands/stop.ts'
+import { swarmKeyCommand } from './commands/swarm-key.ts'
 import { uninstallCommand } from './commands/uninstall.ts'
 
 /** Runs the CLI; sets process.exitCode rather than exiting so that pending output is flushed. */
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(peerCommand)
     .command(modelCommand)
     .command(uninstallCommand)
+    .command(swarmKeyCommand)
     .demandCommand(1, 'name a command; see hffs-node --help')
     .strict()
     .help()

@@ -51,8 +51,8 @@ export class ControlClient {
     return this.call('GET', '/v1/peers')
   }
 
-  addPeer(addr: string, port?: number): Promise<AddPeerResult> {
-    return this.call('POST', '/v1/peers', { addr, port })
+  addPeer(addr: string, port?: number, trust = false): Promise<AddPeerResult> {
+    return this.call('POST', '/v1/peers', { addr, port, trust })
   }
 
   removePeer(addr: string): Promise<{ removed: ManualPeer[] }> {

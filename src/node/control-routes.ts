@@ -16,11 +16,13 @@ export function addControlRoutes(control: ControlServer, parts: DaemonParts): vo
   control.route('GET', '/v1/peers', async () => ({ body: await parts.peers.list() }))
 
   control.route('POST', '/v1/peers', async (req) => {
-    const body = (await req.json()) as { addr?: unknown; port?: unknown }
+    const body = (await req.json()) as { addr?: unknown; port?: unknown; trust?: unknown }
     if (typeof body.addr !== 'string' || body.addr === '') throw new HttpError(400, '"addr" must be a string')
     if (body.port !== undefined && (typeof body.port !== 'number' || !Number.isInteger(body.port)))
       throw new HttpError(400, '"port" must be a whole number')
-    const result = await parts.peers.add(body.addr, body.port as number | undefined)
+    if (body.trust !== undefined && typeof body.trust !== 'boolean')
+      throw new HttpError(400, '"trust" must be true or false')
+    const result = await parts.peers.add(body.addr, body.port as number | undefined, body.trust === true)
     return { status: 201, body: result }
   })
 

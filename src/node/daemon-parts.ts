@@ -8,6 +8,7 @@ import type { LoggerFactory } from './logger.ts'
 import type { NodeConfig } from './node-config.ts'
 import type { PeerBook } from './peer-book.ts'
 import type { TransferRegistry } from './transfer-registry.ts'
+import type { PeerTrust } from './trust.ts'
 
 /** What exists before the libp2p node is made: enough to build the wire protocols' services. */
 export interface DaemonServiceContext {
@@ -18,6 +19,8 @@ export interface DaemonServiceContext {
   index: ShardIndex
   chunkCache: ChunkCache
   transfers: TransferRegistry
+  /** Which peers are trusted: all of them in a private swarm, else those added with `peer add --trust`. */
+  trust: PeerTrust
   logger: LoggerFactory
   /** Aborted when the daemon begins to shut down. */
   signal: AbortSignal

@@ -14,7 +14,9 @@ import { errorMessage, loggerFactory, type LoggerFactory } from './logger.ts'
 import type { NodeConfig } from './node-config.ts'
 import { PeerBook } from './peer-book.ts'
 import { loadOrCreatePeerKey } from './peer-key.ts'
+import { loadSwarmKey } from './swarm-key.ts'
 import { TransferRegistry } from './transfer-registry.ts'
+import { PeerTrust } from './trust.ts'
 
 export interface StartDaemonParams {
   home: string
@@ -64,6 +66,7 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
     undo.push(() => index.close())
     const chunkCache = await ChunkCache.open({ dir: chunkCacheDir(home), limitBytes: config.chunkCacheBytes })
     const transfers = new TransferRegistry()
+    const trust = new PeerTrust({ privateSwarm: config.swarmKey !== undefined })
     const ctx: DaemonServiceContext = {
       home,
       cacheDir,
@@ -71,6 +74,7 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
       index,
       chunkCache,
       transfers,
+      trust,
       logger,
       signal: shutdown.signal,
     }
@@ -82,12 +86,20 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
         services[name] = factory
       }
     }
-    const libp2p = await createHffsNode({ privateKey, listen: config.listen, mdns: config.mdns, services })
+    const swarmKey = config.swarmKey === undefined ? undefined : await loadSwarmKey(config.swarmKey)
+    const libp2p = await createHffsNode({
+      privateKey,
+      listen: config.listen,
+      mdns: config.mdns,
+      services,
+      swarmKey,
+    })
     undo.push(() => libp2p.stop())
     const peers = await PeerBook.open({
       node: libp2p,
       home,
       bootstrap: config.bootstrap,
+      trust,
       logger: logger('peers'),
       redialMinMs: params.redialMinMs,
     })
@@ -133,7 +145,8 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
     await writeDaemonInfo(home, info)
     undo.push(() => removeDaemonInfo(home, process.pid))
     log.info(
-      `ready: peer id ${info.peerId}, control ${info.controlUrl}, listening on ${info.listen.join(' ')}`,
+      `ready: peer id ${info.peerId}, control ${info.controlUrl}, listening on ${info.listen.join(' ')}` +
+        (swarmKey === undefined ? '' : ' (private swarm: only holders of the swarm key can connect)'),
     )
     const stopped = new Promise<void>((resolve) => {
       const onAbort = (): void => {

@@ -5,6 +5,7 @@ import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import { DHT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_PARALLEL_DIALS } from './constants.ts'
@@ -34,6 +35,8 @@ export interface CreateHffsNodeParams {
   mdns: boolean
   /** More libp2p services, by name (the wire protocols); a name may not replace a built-in one. */
   services?: Record<string, ServiceFactory>
+  /** Private swarm: a checked swarm key (loadSwarmKey); only nodes with the same key can connect. */
+  swarmKey?: Uint8Array
   /** Start listening at once; default true. */
   start?: boolean
 }
@@ -86,6 +89,7 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     // A connection busy with bulk transfer answers a ping late (it queues behind the data): judging it dead
     // for that would cut every transfer on it. Dead connections end by TCP, and manual peers are redialled.
     connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...(params.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: params.swarmKey }) }),
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxParallelDials: MAX_PARALLEL_DIALS,

@@ -10,6 +10,8 @@ export interface ManualPeer {
   /** What the user typed (`192.168.1.5 --port 4001` is kept as `192.168.1.5:4001`). */
   input: string
   addedAt: string
+  /** Added with `--trust`: its snapshot listings are believed offline and it is served gated repos. */
+  trusted?: boolean
 }
 
 interface PeersFile {

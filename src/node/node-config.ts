@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
 import { DEFAULT_CONTROL_PORT, DEFAULT_LISTEN } from './constants.ts'
 import { parseGatewayListenAddress } from './gateway/listen-address.ts'
 import { chunkCacheLimit, ConfigError, nodeConfigPath } from './home.ts'
+import { loadSwarmKey } from './swarm-key.ts'
 
 /** What a daemon runs with: `HFFS_HOME/config.json`, overridden by flags, over the defaults. */
 export interface NodeConfig {
@@ -26,13 +28,26 @@ export interface NodeConfig {
    * e.g. `0.0.0.0:8080` for the LAN. Default none: the gateway is on the control port, 127.0.0.1 only.
    */
   gatewayListen?: string[]
+  /**
+   * Private swarm: path of a libp2p pre-shared key file (`hffs-node swarm-key generate`); only nodes with
+   * the same key can connect, and every one of them is trusted. Relative paths in config.json are relative
+   * to HFFS_HOME. Absent: an open swarm.
+   */
+  swarmKey?: string
 }
 
 /** Command-line flags: each one given replaces the config file's value. */
 export type NodeConfigFlags = Partial<
   Pick<
     NodeConfig,
-    'port' | 'listen' | 'bootstrap' | 'mdns' | 'maxUploadRate' | 'maxDownloadRate' | 'gatewayListen'
+    | 'port'
+    | 'listen'
+    | 'bootstrap'
+    | 'mdns'
+    | 'maxUploadRate'
+    | 'maxDownloadRate'
+    | 'gatewayListen'
+    | 'swarmKey'
   >
 >
 
@@ -51,6 +66,7 @@ const KEYS = [
   'maxUploadRate',
   'maxDownloadRate',
   'gatewayListen',
+  'swarmKey',
 ] as const
 
 /** Reads and checks `HFFS_HOME/config.json` (absent: defaults), then applies flags and env. */
@@ -71,8 +87,10 @@ export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<Node
       throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`)
     }
     fromFile = parseNodeConfig(raw, path)
+    if (typeof fromFile.swarmKey === 'string') fromFile.swarmKey = resolve(params.home, fromFile.swarmKey)
   }
   const flags = parseNodeConfig(dropUndefined(params.flags ?? {}), 'command line')
+  if (typeof flags.swarmKey === 'string') flags.swarmKey = resolve(flags.swarmKey)
   const env = params.env ?? process.env
   const config: NodeConfig = {
     port: DEFAULT_CONTROL_PORT,
@@ -87,6 +105,8 @@ export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<Node
   }
   if (env.HFFS_CHUNK_CACHE_BYTES !== undefined && env.HFFS_CHUNK_CACHE_BYTES !== '')
     config.chunkCacheBytes = chunkCacheLimit(env)
+  // A missing or malformed key file fails here, on the terminal, not in a detached daemon.
+  if (config.swarmKey !== undefined) await loadSwarmKey(config.swarmKey)
   return config
 }
 
@@ -136,6 +156,11 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
         fail(`"gatewayListen": "${s}" is not HOST:PORT (e.g. 0.0.0.0:8080 or [::]:8080)`)
     }
     out.gatewayListen = [...(v as string[])]
+  }
+  if (obj.swarmKey !== undefined) {
+    if (typeof obj.swarmKey !== 'string' || obj.swarmKey === '')
+      fail(`"swarmKey" must be the path of a swarm key file, got ${JSON.stringify(obj.swarmKey)}`)
+    out.swarmKey = obj.swarmKey as string
   }
   if (out.listen !== undefined && out.listen.length === 0) fail('"listen" needs at least one address')
   return out

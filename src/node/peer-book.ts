@@ -11,6 +11,7 @@ import { errorMessage, type Logger } from './logger.ts'
 import { readManualPeers, writeManualPeers, type ManualPeer } from './manual-peers.ts'
 import { matchesPeer, parsePeerAddress, peerIdOf, withoutPeerId } from './peer-address.ts'
 import { PeerRedialer } from './peer-redialer.ts'
+import type { PeerTrust, TrustReason } from './trust.ts'
 
 export type { PeerSource }
 
@@ -23,6 +24,8 @@ export interface PeerEntry {
   /** Last libp2p ping round trip in ms; null before the first answer or after a failed ping. */
   latencyMs: number | null
   lastSeen: string | null
+  /** Why this node trusts the peer (swarm key, or `peer add --trust`); null: not trusted. */
+  trust: TrustReason | null
 }
 
 export interface AddPeerResult {
@@ -49,6 +52,8 @@ export interface PeerBookInit {
   home: string
   /** Bootstrap multiaddrs from the config; dialled at start and kept connected like manual peers. */
   bootstrap: readonly string[]
+  /** Told which manual peers the user trusts; absent: none is. */
+  trust?: PeerTrust
   logger: Logger
   /** Passed to the redialer; tests shorten them. */
   redialMinMs?: number
@@ -78,6 +83,7 @@ export class PeerBook {
     this.node = init.node
     this.log = init.logger
     this.manual = manual
+    for (const p of manual) if (p.trusted === true) init.trust?.setTrusted(p.peerId, true)
     this.known = new KnownPeers((id) => this.isConnected(id))
     this.redialer = new PeerRedialer({
       dial: (addr, signal) => this.node.dial(addr, { signal }),
@@ -145,8 +151,11 @@ export class PeerBook {
     await this.latency.stop()
   }
 
-  /** `peer add`: dials the address; with no /p2p/ in it, a failed dial is an error, else the peer is kept. */
-  async add(input: string, port?: number): Promise<AddPeerResult> {
+  /**
+   * `peer add`: dials the address; with no /p2p/ in it, a failed dial is an error, else the peer is kept.
+   * `trusted`: the user vouches for the peer (`--trust`); adding it again without the flag withdraws that.
+   */
+  async add(input: string, port?: number, trusted = false): Promise<AddPeerResult> {
     const ma = parsePeerAddress(input, port)
     const named = peerIdOf(ma)
     if (named === this.node.peerId.toString()) throw new PeerDialError(`${input} is this node`)
@@ -167,9 +176,11 @@ export class PeerBook {
       peerId,
       input: port === undefined ? input : `${input}:${port}`,
       addedAt: new Date().toISOString(),
+      ...(trusted ? { trusted } : {}),
     }
     this.manual = [...this.manual.filter((p) => p.peerId !== peerId), peer]
     await writeManualPeers(this.init.home, this.manual)
+    this.init.trust?.setTrusted(peerId, trusted)
     this.known.note(peerId, 'manual')
     await this.keep(peerId, addr)
     if (error !== undefined) this.redialer.schedule(peerId, addr)
@@ -189,6 +200,7 @@ export class PeerBook {
     await writeManualPeers(this.init.home, this.manual)
     for (const p of gone) {
       this.log.info(`removed manual peer ${p.peerId}`)
+      this.init.trust?.setTrusted(p.peerId, false)
       if (this.bootstrapIds.has(p.peerId)) {
         this.known.get(p.peerId)?.sources.delete('manual') // still kept, as a bootstrap peer
         continue
@@ -234,6 +246,7 @@ export class PeerBook {
         connected: conns.length > 0,
         latencyMs: k.latencyMs,
         lastSeen: k.lastSeen === 0 ? null : new Date(k.lastSeen).toISOString(),
+        trust: this.init.trust?.reason(id) ?? null,
       })
     }
     return out.sort((a, b) => Number(b.connected) - Number(a.connected) || a.peerId.localeCompare(b.peerId))

@@ -6,6 +6,7 @@ import type { SnapshotListing } from '../protocols/sources.ts'
 import type { RepoRef } from '../store/hf-cache/index.ts'
 import { hexToHash } from '../store/xet/index.ts'
 import type { PeerSource } from './pull/peer-source.ts'
+import { UntrustedListingError } from './trust.ts'
 
 export interface SwarmServices {
   manifest: ManifestProtocol
@@ -49,23 +50,36 @@ export function peerSource(
 }
 
 /**
- * Asks peers, one after another, for the listing of repo@revision; the first that knows it answers.
- * Peers that fail or do not know it are skipped. (Trust decides later which peers may be asked offline.)
+ * Asks peers, one after another, for the listing of repo@revision; the first trusted one that knows it
+ * answers. Peers that fail or do not know it are skipped. Untrusted peers are asked only when no trusted
+ * one knows it, and only to say so: their listing is refused with an UntrustedListingError.
  */
 export async function snapshotFromPeers(
   peers: readonly PeerId[],
   services: SwarmServices,
   repo: RepoRef,
   revision: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  isTrusted: (peerId: string) => boolean,
 ): Promise<SnapshotListing | null> {
-  for (const peer of peers) {
+  const ask = async (peer: PeerId): Promise<SnapshotListing | null> => {
     signal?.throwIfAborted()
     try {
       return await services.manifest.fetchSnapshot(peer, repo, revision, { signal })
     } catch {
-      // not known there, or the peer failed: try the next
+      return null // not known there, or the peer failed: try the next
     }
+  }
+  const untrusted = peers.filter((p) => !isTrusted(p.toString()))
+  for (const peer of peers.filter((p) => isTrusted(p.toString()))) {
+    const listing = await ask(peer)
+    if (listing !== null) return listing
+  }
+  for (const peer of untrusted) {
+    if ((await ask(peer)) === null) continue
+    throw new UntrustedListingError(
+      `${repo.id}@${revision}: only untrusted peers (${peer.toString()}) can say which files this revision has, and their word is not taken offline; add a peer you trust with \`hffs-node peer add ADDR --trust\` or run a private swarm (--swarm-key)`,
+    )
   }
   return null
 }

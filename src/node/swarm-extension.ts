@@ -15,6 +15,7 @@ import { HubFetchCoordinator } from './pull/hub-fetch-coordinator.ts'
 import { OpenBlobFiles } from '../store/open-blob-files.ts'
 import { PeerBans } from './peer-bans.ts'
 import { RateLimiter } from './rate-limiter.ts'
+import { restrictedToTrusted } from './restricted-repos.ts'
 import { pullSnapshot, type PullProgress } from './pull/pull-snapshot.ts'
 import type { SwarmPullOptions } from './gateway/blob-pulls.ts'
 
@@ -67,6 +68,12 @@ export function swarmExtension(): SwarmExtension {
         inProgress,
         openFiles,
       })
+      // Gated and private repos only to trusted peers.
+      const served = restrictedToTrusted(sources, {
+        index: ctx.index,
+        cacheDir: ctx.cacheDir,
+        trust: ctx.trust,
+      })
       // --max-upload-rate: every chunk served waits for its bytes in one bucket shared by all peers.
       const uploadCap = new RateLimiter(ctx.config.maxUploadRate)
       downloadCap = new RateLimiter(ctx.config.maxDownloadRate)
@@ -92,7 +99,7 @@ export function swarmExtension(): SwarmExtension {
       )
       return {
         intent: intentProtocol({ board: coordinator }),
-        manifest: manifestProtocol({ snapshots: sources, manifests: sources }),
+        manifest: manifestProtocol({ snapshots: served, manifests: served }),
         have: haveProtocol({ haves: sources }),
         chunks: chunksProtocol({ chunks: capped }),
       }
@@ -182,7 +189,8 @@ function swarmPullOptions(
       // A peer that sent bytes that do not hash to what it promised is not asked again for a while.
       if ((err as Error).name === 'BadChunkError') swarm.bans.ban(peer, BAN_MS)
     },
-    peerSnapshot: (repo, revision, s) => snapshotFromPeers(connected(), services, repo, revision, s),
+    peerSnapshot: (repo, revision, s) =>
+      snapshotFromPeers(connected(), services, repo, revision, s, (id) => parts.trust.isTrusted(id)),
   }
 }
 

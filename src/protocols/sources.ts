@@ -39,6 +39,8 @@ export interface SnapshotSource {
 
 export interface ManifestSource {
   getManifest(etag: string): Promise<BlobManifest | null>
+  /** Whether this blob's manifest may be served to that peer (not when only gated/private repos hold it). */
+  mayServeManifest?(etag: string, peerId: string): boolean
 }
 
 /** Which chunks of a blob this node holds: bit i set = chunk i of the manifest is here and verified. */

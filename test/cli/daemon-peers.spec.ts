@@ -84,7 +84,7 @@ describe('hffs-node peer add / ls / rm', function () {
     const table = await runCli(['peer', 'ls'], a)
     assert.match(
       table.stdout,
-      new RegExp(`^${bId}\\s+yes\\s+\\d+ ms\\s+manual\\s+/ip4/127\\.0\\.0\\.1/tcp/${bPort}`, 'm'),
+      new RegExp(`^${bId}\\s+yes\\s+\\d+ ms\\s+manual\\s+no\\s+/ip4/127\\.0\\.0\\.1/tcp/${bPort}`, 'm'),
     )
 
     const file = JSON.parse(await readFile(join(a.HFFS_HOME, 'peers.json'), 'utf8')) as {

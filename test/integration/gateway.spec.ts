@@ -72,8 +72,8 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
     return { ...(await startGatewayDaemon(env)), env }
   }
 
-  async function connect(from: DaemonEnv, to: SeederInfo): Promise<void> {
-    const r = await runCli(['peer', 'add', '127.0.0.1', '--port', String(to.libp2pPort)], from)
+  async function connect(from: DaemonEnv, to: SeederInfo, extra: string[] = []): Promise<void> {
+    const r = await runCli(['peer', 'add', '127.0.0.1', '--port', String(to.libp2pPort), ...extra], from)
     assert.equal(r.code, 0, r.stderr)
     const peers = JSON.parse((await runCli(['peer', 'ls', '--json'], from)).stdout) as PeerLs[]
     assert.ok(peers.some((p) => p.peerId === to.peerId && p.connected))
@@ -148,7 +148,8 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
   it('with the upstream gone, serves what the swarm has and answers the rest with a clean 504 at once', async () => {
     const a = await seeder('a', ['org/m'])
     const b = await gateway('b')
-    await connect(b.env, a)
+    // Offline, b takes the listing only from a peer it trusts.
+    await connect(b.env, a, ['--trust'])
     await hub.close()
 
     const snapshot = await snapshotDownload({ repo: 'org/m', hubUrl: b.url, cacheDir: join(tmp(), 'client') })
@@ -177,6 +178,11 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
     const a = await seeder('a', ['org/gated'], { HF_TOKEN: 'hf_granted' })
     const b = await gateway('b')
     await connect(b.env, a)
+    // a serves a gated repo only to peers it trusts.
+    const bStatus = JSON.parse((await runCli(['status', '--json'], b.env)).stdout) as { listen: string[] }
+    const bAddr = bStatus.listen.find((x) => x.startsWith('/ip4/127.0.0.1/tcp/')) as string
+    const trusted = await runCli(['peer', 'add', bAddr, '--trust'], a.env)
+    assert.equal(trusted.code, 0, trusted.stderr)
     hub.resetStats()
 
     const url = `${b.url}/org/gated/resolve/main/w.safetensors`

@@ -55,8 +55,12 @@ describe('pulling a model from a peer (two real daemons on 127.0.0.1)', function
     return { env, libp2pPort: Number(addr.split('/')[4]), peerId: status.peerId }
   }
 
-  async function connect(from: DaemonEnv, to: { libp2pPort: number; peerId: string }): Promise<void> {
-    const r = await runCli(['peer', 'add', '127.0.0.1', '--port', String(to.libp2pPort)], from)
+  async function connect(
+    from: DaemonEnv,
+    to: { libp2pPort: number; peerId: string },
+    extra: string[] = [],
+  ): Promise<void> {
+    const r = await runCli(['peer', 'add', '127.0.0.1', '--port', String(to.libp2pPort), ...extra], from)
     assert.equal(r.code, 0, r.stderr)
     const peers = JSON.parse((await runCli(['peer', 'ls', '--json'], from)).stdout) as PeerLs[]
     assert.ok(peers.some((p) => p.peerId === to.peerId && p.connected))
@@ -150,11 +154,11 @@ describe('pulling a model from a peer (two real daemons on 127.0.0.1)', function
     assert.ok(Buffer.from(await readFile(path)).equals(weights), 'only the right bytes reached the cache')
   })
 
-  it('works with the Hub unreachable: the listing comes from the peer', async () => {
+  it('works with the Hub unreachable: the listing comes from the (trusted) peer', async () => {
     const a = await daemon('a')
     assert.equal((await runCli(['model', 'add', 'org/m', '--quiet'], a.env)).code, 0)
     const b = await daemon('b')
-    await connect(b.env, a)
+    await connect(b.env, a, ['--trust'])
     const r = await runCli(['model', 'add', 'org/m', '--json'], { ...b.env, HF_HUB_OFFLINE: '1' })
     assert.equal(r.code, 0, r.stderr)
     const result = JSON.parse(r.stdout) as { origin: string; bytesFromPeers: number }

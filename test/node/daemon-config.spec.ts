@@ -61,7 +61,7 @@ describe('node config', () => {
       [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
       [
         { prot: 1 },
-        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, gatewayListen\)/,
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, gatewayListen, swarmKey\)/,
       ],
       [{ gatewayListen: '0.0.0.0:8080' }, /"gatewayListen" must be a list of HOST:PORT addresses/],
       [{ gatewayListen: ['0.0.0.0'] }, /"gatewayListen": "0.0.0.0" is not HOST:PORT/],

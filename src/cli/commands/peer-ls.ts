@@ -6,7 +6,7 @@ import { jsonOption } from './shared-options.ts'
 
 export const peerLsCommand: CommandModule<object, { json: boolean }> = {
   command: 'ls',
-  describe: 'List known peers: how found, connected or not, latency, addresses',
+  describe: 'List known peers: how found, connected or not, latency, trusted or not, addresses',
   builder: (y) => y.option('json', jsonOption) as never,
   handler: async (args) => {
     const peers = await (await ControlClient.connect(resolveNodeHome())).peers()
@@ -19,12 +19,13 @@ export const peerLsCommand: CommandModule<object, { json: boolean }> = {
       return
     }
     printTable(
-      ['PEER ID', 'CONNECTED', 'LATENCY', 'FOUND', 'ADDRESSES'],
+      ['PEER ID', 'CONNECTED', 'LATENCY', 'FOUND', 'TRUSTED', 'ADDRESSES'],
       peers.map((p) => [
         p.peerId,
         p.connected ? 'yes' : 'no',
         p.latencyMs === null ? '-' : `${p.latencyMs} ms`,
         p.sources.join(',') || '-',
+        p.trust === null ? 'no' : `yes (${p.trust})`,
         p.addresses.join(' '),
       ]),
     )

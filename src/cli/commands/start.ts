@@ -5,7 +5,7 @@ import { AlreadyRunningError, runningDaemonPid } from '../../node/daemon-lock.ts
 import { daemonStatus, type DaemonStatus } from '../../node/daemon-status.ts'
 import { daemonLogPath, resolveNodeHome } from '../../node/home.ts'
 import { createLogger } from '../../node/logger.ts'
-import { loadNodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
+import { loadNodeConfig, type NodeConfig, type NodeConfigFlags } from '../../node/node-config.ts'
 import { onShutdownSignals } from '../../node/process-signals.ts'
 import { spawnDaemon } from '../../node/spawn-daemon.ts'
 import { parseGatewayListenAddress } from '../../node/gateway/listen-address.ts'
@@ -20,6 +20,7 @@ interface StartArgs {
   'max-upload-rate'?: number
   'max-download-rate'?: number
   'gateway-listen'?: string[]
+  'swarm-key'?: string
   foreground: boolean
 }
 
@@ -57,6 +58,10 @@ export const startCommand: CommandModule<object, StartArgs> = {
         describe:
           'Also serve the HF-compatible gateway (only its Hub routes, never the control API) on HOST:PORT, e.g. 0.0.0.0:8080; repeatable (default: only on the control port, 127.0.0.1)',
       })
+      .option('swarm-key', {
+        type: 'string',
+        describe: 'Private swarm: swarm key file (hffs-node swarm-key generate); only its holders connect',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -73,11 +78,12 @@ export const startCommand: CommandModule<object, StartArgs> = {
       maxUploadRate: args['max-upload-rate'],
       maxDownloadRate: args['max-download-rate'],
       gatewayListen: args['gateway-listen'],
+      swarmKey: args['swarm-key'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
     if (!args.foreground) {
-      const status = await spawnDaemon({ home, args: forwardedFlags(args) })
+      const status = await spawnDaemon({ home, args: forwardedFlags(args, config) })
       printStarted(status, daemonLogPath(home))
       return
     }
@@ -134,7 +140,7 @@ function checkGatewayListen(values: string[] = []): void {
   }
 }
 
-function forwardedFlags(args: StartArgs): string[] {
+function forwardedFlags(args: StartArgs, config: NodeConfig): string[] {
   const out: string[] = []
   if (args.port !== undefined) out.push('--port', String(args.port))
   for (const l of args.listen ?? []) out.push('--listen', l)
@@ -144,6 +150,9 @@ function forwardedFlags(args: StartArgs): string[] {
     if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
   }
   for (const g of args['gateway-listen'] ?? []) out.push('--gateway-listen', g)
+  // Absolute: the daemon may not run in this directory.
+  if (args['swarm-key'] !== undefined && config.swarmKey !== undefined)
+    out.push('--swarm-key', config.swarmKey)
   return out
 }
 

@@ -172,7 +172,9 @@ function gatewayParts(parts: DaemonParts, init: GatewayInit): GatewayParts {
       swarm === null
         ? undefined
         : (repo, revision, signal) =>
-            snapshotFromPeers(parts.libp2p.getPeers(), swarm, repo, revision, signal),
+            snapshotFromPeers(parts.libp2p.getPeers(), swarm, repo, revision, signal, (id) =>
+              parts.trust.isTrusted(id),
+            ),
   })
   const memo = new ListingMemo()
   const inProgress = new DownloadsInProgress()

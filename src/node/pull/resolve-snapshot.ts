@@ -1,9 +1,17 @@
-import { isCommitHash, isEtag, validateRepoFilePath, type RepoRef } from '../../store/hf-cache/index.ts'
+import {
+  isCommitHash,
+  isEtag,
+  UnsafePathError,
+  validateRepoFilePath,
+  type RepoRef,
+} from '../../store/hf-cache/index.ts'
 import { fetchSnapshot, type RemoteFile, type RemoteSnapshot } from '../../protocols/hub/fetch-snapshot.ts'
 import type { HubConfig } from '../../protocols/hub/hub-config.ts'
 import { HubUnreachableError, OfflineError } from '../../protocols/hub/hub-errors.ts'
 import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { SnapshotListing } from '../../protocols/sources.ts'
+import type { ShardIndex } from '../../store/index-db/shard-index.ts'
+import { checkListingLayout } from './listing-layout.ts'
 import { localSnapshot } from './local-snapshot.ts'
 
 export type SnapshotOrigin = 'hub' | 'peer' | 'cache'
@@ -19,7 +27,12 @@ export interface ResolveSnapshotParams {
   revision: string
   fetch?: FetchLike
   signal?: AbortSignal
-  /** Asks peers for the listing; used when the Hub is offline or unreachable. */
+  /** Where the Hub's word on the repo's access (private, gated) is recorded. */
+  index?: ShardIndex
+  /**
+   * Asks trusted peers for the listing; used when the Hub is offline or unreachable. Throws an
+   * UntrustedListingError when only untrusted peers have it.
+   */
   peerSnapshot?: (repo: RepoRef, revision: string, signal?: AbortSignal) => Promise<SnapshotListing | null>
 }
 
@@ -32,23 +45,58 @@ export async function resolveSnapshot(params: ResolveSnapshotParams): Promise<Re
   let hubError: Error | null = null
   if (!config.offline) {
     try {
-      return {
-        ...(await fetchSnapshot({ config, repo, revision, fetch: params.fetch, signal })),
-        origin: 'hub',
-      }
+      const snapshot = await fetchSnapshot({ config, repo, revision, fetch: params.fetch, signal })
+      // Remembered so that a private or gated repo is served to trusted peers only.
+      if (snapshot.access !== undefined) params.index?.putRepoAccess(repo.type, repo.id, snapshot.access)
+      for (const f of snapshot.files) validateRepoFilePath(f.path)
+      await checkLayout(params.cacheDir, repo, revision, snapshot)
+      return { ...snapshot, origin: 'hub' }
     } catch (err) {
       if (!(err instanceof HubUnreachableError)) throw err
       hubError = err
     }
   }
-  const fromPeer = await params.peerSnapshot?.(repo, revision, signal)
-  if (fromPeer != null) return { ...validateListing(fromPeer, repo, revision), origin: 'peer' }
+  let untrusted: Error | null = null
+  let fromPeer: SnapshotListing | null | undefined = null
+  try {
+    fromPeer = await params.peerSnapshot?.(repo, revision, signal)
+  } catch (err) {
+    // Only untrusted peers had it: the cache's own links may still say it, else this is the error.
+    if ((err as Error).name !== 'UntrustedListingError') throw err
+    untrusted = err as Error
+  }
+  if (fromPeer != null) {
+    const listing = validateListing(fromPeer, repo, revision)
+    await checkLayout(params.cacheDir, repo, revision, listing)
+    return { ...listing, origin: 'peer' }
+  }
   const local = await localSnapshot(params.cacheDir, repo, revision)
   if (local !== null) return { ...local, origin: 'cache' }
+  if (untrusted !== null) throw untrusted
   if (hubError !== null) throw hubError
   throw new OfflineError(
     `${repo.id}@${revision}: HF_HUB_OFFLINE is set and no peer or cache has this revision`,
   )
+}
+
+/** The listing's files fit in its snapshot folder (checkListingLayout); the error names the revision. */
+async function checkLayout(
+  cacheDir: string,
+  repo: RepoRef,
+  revision: string,
+  listing: RemoteSnapshot,
+): Promise<void> {
+  try {
+    await checkListingLayout(
+      cacheDir,
+      repo,
+      listing.commit,
+      listing.files.map((f) => f.path),
+    )
+  } catch (err) {
+    if (!(err instanceof UnsafePathError)) throw err
+    throw new UnsafePathError(`${repo.id}@${revision}: listing refused: ${err.message}`)
+  }
 }
 
 /** A listing from the network is checked before any of it touches the disk. */
@@ -56,7 +104,12 @@ function validateListing(listing: SnapshotListing, repo: RepoRef, revision: stri
   if (!isCommitHash(listing.commit))
     throw new OfflineError(`${repo.id}@${revision}: a peer sent an invalid commit`)
   const files: RemoteFile[] = listing.files.map((f) => {
-    validateRepoFilePath(f.path)
+    try {
+      validateRepoFilePath(f.path)
+    } catch (err) {
+      if (!(err instanceof UnsafePathError)) throw err
+      throw new UnsafePathError(`${repo.id}@${revision}: refused a peer's listing: ${err.message}`)
+    }
     if (!isEtag(f.etag) || !Number.isSafeInteger(f.size) || f.size < 0) {
       throw new OfflineError(`${repo.id}@${revision}: a peer sent an invalid entry for "${f.path}"`)
     }

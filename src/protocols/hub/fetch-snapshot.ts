@@ -18,6 +18,14 @@ export interface RemoteFile {
 export interface RemoteSnapshot {
   commit: string
   files: RemoteFile[]
+  /** Whether the repo is private or gated, as the Hub's revision API said; absent when not asked. */
+  access?: RepoAccess
+}
+
+/** Who may read a repo, from the Hub's repo info (`private`, and `gated`: false, "auto" or "manual"). */
+export interface RepoAccess {
+  private: boolean
+  gated: boolean
 }
 
 export interface FetchSnapshotParams {
@@ -36,20 +44,26 @@ const MAX_PAGES = 10_000
 export async function fetchSnapshot(params: FetchSnapshotParams): Promise<RemoteSnapshot> {
   const { config, repo, revision, signal } = params
   const what = `${repo.id}@${revision}`
-  let commit = revision
-  if (!COMMIT.test(revision)) {
-    const res = await hubRequest({
-      config,
-      url: `${apiRepoPath(repo)}/revision/${encodeURIComponent(revision)}`,
-      what,
-      fetch: params.fetch,
-      signal,
-    })
-    const info = (await res.json()) as { sha?: unknown }
-    if (typeof info.sha !== 'string' || !COMMIT.test(info.sha)) {
-      throw new HubHttpError(`${what}: the Hub's revision info has no valid commit sha`, 502)
-    }
-    commit = info.sha
+  // Asked even for a commit: its answer also says whether the repo is private or gated (DESIGN §2).
+  const res = await hubRequest({
+    config,
+    url: `${apiRepoPath(repo)}/revision/${encodeURIComponent(revision)}`,
+    what,
+    fetch: params.fetch,
+    signal,
+  })
+  const info = (await res.json()) as { sha?: unknown; private?: unknown; gated?: unknown }
+  if (typeof info.sha !== 'string' || !COMMIT.test(info.sha)) {
+    throw new HubHttpError(`${what}: the Hub's revision info has no valid commit sha`, 502)
+  }
+  const commit = info.sha
+  if (COMMIT.test(revision) && commit !== revision) {
+    throw new HubHttpError(`${what}: the Hub's revision info names another commit (${commit})`, 502)
+  }
+  // Anything but an explicit false/absent counts as restricted: a value we do not know is not "public".
+  const access: RepoAccess = {
+    private: info.private !== undefined && info.private !== false,
+    gated: info.gated !== undefined && info.gated !== false && info.gated !== null,
   }
   const files: RemoteFile[] = []
   let url: string | null = `${apiRepoPath(repo)}/tree/${commit}?recursive=true&expand=false`
@@ -64,7 +78,7 @@ export async function fetchSnapshot(params: FetchSnapshotParams): Promise<Remote
     }
     url = nextLink(res.headers.get('link'), res.url)
   }
-  return { commit, files }
+  return { commit, files, access }
 }
 
 function toRemoteFile(e: unknown): RemoteFile | null {

@@ -124,7 +124,9 @@ export class DefaultManifestProtocol extends ProtocolService implements Manifest
       const listing = allowed ? await snapshots.getSnapshot(repoType, repoId, revision) : null
       await framed.write(listing === null ? encodeNotFound() : encodeListing(listing))
     } else {
-      const manifest = await this.init.manifests.getManifest(request.etag)
+      const { manifests } = this.init
+      const allowed = manifests.mayServeManifest?.(request.etag, connection.remotePeer.toString()) ?? true
+      const manifest = allowed ? await manifests.getManifest(request.etag) : null
       if (manifest === null) {
         await framed.write(encodeNotFound())
       } else {

@@ -51,6 +51,17 @@ CREATE TABLE IF NOT EXISTS snapshot_files (
   PRIMARY KEY (repo_type, repo_id, commit_sha, path)
 ) WITHOUT ROWID;
 
+-- What the Hub said of a repo's access (private, gated). Not derived from the HF cache: a rebuild on a
+-- schema change keeps it, and a table added here appears in an older index file by CREATE IF NOT EXISTS.
+CREATE TABLE IF NOT EXISTS repo_access (
+  repo_type TEXT NOT NULL,
+  repo_id TEXT NOT NULL,
+  private INTEGER NOT NULL,
+  gated INTEGER NOT NULL,
+  learned_at INTEGER NOT NULL,
+  PRIMARY KEY (repo_type, repo_id)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS refs (
   repo_type TEXT NOT NULL,
   repo_id TEXT NOT NULL,

@@ -247,6 +247,41 @@ export class ShardIndex {
     return row === undefined ? null : String(row.commit_sha)
   }
 
+  /** Records what the Hub said of a repo's access (its revision API: `private`, `gated`). */
+  putRepoAccess(repoType: string, repoId: string, access: { private: boolean; gated: boolean }): void {
+    this.stmt(
+      `INSERT INTO repo_access (repo_type, repo_id, private, gated, learned_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(repo_type, repo_id) DO UPDATE SET private = excluded.private, gated = excluded.gated,
+       learned_at = excluded.learned_at`,
+    ).run(repoType, repoId, Number(access.private), Number(access.gated), Date.now())
+  }
+
+  /** What the Hub last said of a repo's access; null when this node never asked. */
+  getRepoAccess(repoType: string, repoId: string): { private: boolean; gated: boolean } | null {
+    const row = this.stmt('SELECT private, gated FROM repo_access WHERE repo_type = ? AND repo_id = ?').get(
+      repoType,
+      repoId,
+    ) as Row | undefined
+    return row === undefined ? null : { private: row.private === 1, gated: row.gated === 1 }
+  }
+
+  /** Every repo the Hub said is private or gated. */
+  restrictedRepos(): { repoType: string; repoId: string }[] {
+    const rows = this.stmt(
+      'SELECT repo_type, repo_id FROM repo_access WHERE private = 1 OR gated = 1',
+    ).all() as Row[]
+    return rows.map((r) => ({ repoType: String(r.repo_type), repoId: String(r.repo_id) }))
+  }
+
+  /** The repos a blob belongs to: those whose folders hold it verified, and those whose snapshots list it. */
+  reposOfBlob(etag: string): { repoType: string; repoId: string }[] {
+    const rows = this.stmt(
+      `SELECT repo_type, repo_id FROM blob_files WHERE etag = ? AND status = 'ok'
+       UNION SELECT repo_type, repo_id FROM snapshot_files WHERE etag = ?`,
+    ).all(etag, etag) as Row[]
+    return rows.map((r) => ({ repoType: String(r.repo_type), repoId: String(r.repo_id) }))
+  }
+
   counts(): { blobs: number; blobFiles: number; chunks: number } {
     const one = (sql: string): number => Number((this.stmt(sql).get() as Row).n)
     return {
