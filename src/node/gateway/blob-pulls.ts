@@ -164,6 +164,7 @@ export class BlobPulls {
         repo,
         revision: meta.commit,
         files: [meta.path],
+        inOrder: true, // the client reads it as it arrives
         peers: () => peers().map((p) => capturingManifest(p, onManifest)),
         peerSnapshot: swarm.peerSnapshot ?? ((r, rev, signal) => init.knowledge.peerListing(r, rev, signal)),
         fetch: init.memo.fetchWith(init.fetch ?? fetch, params.authorization),

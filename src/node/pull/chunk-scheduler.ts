@@ -15,6 +15,8 @@ export interface SchedulerOptions {
    * batchSize x 64 KiB each, however many peers there are.
    */
   maxInFlight?: number
+  /** Where in the wanted chunks to begin, as a fraction in [0, 1); default random. */
+  startAt?: number
   signal?: AbortSignal
 }
 
@@ -66,7 +68,11 @@ export async function scheduleChunks(
   onPeerDropped?: (peer: PeerSource, err: unknown) => void,
   availability?: Availability,
 ): Promise<Map<string, Uint8Array>> {
-  const pending = new Set(wanted.keys())
+  // Each pull starts at its own place in the blob (BitTorrent's random first piece): nodes that pull the
+  // same blob at once then take different chunks from a seeder, and trade the rest among themselves.
+  const keys = [...wanted.keys()]
+  const start = Math.min(keys.length, Math.floor((options.startAt ?? Math.random()) * keys.length))
+  const pending = new Set([...keys.slice(start), ...keys.slice(0, start)])
   const inFlight = new Map<string, number>()
   const states: PeerState[] = peers.map((source) => ({
     source,

@@ -34,6 +34,8 @@ export interface PullBlobFromPeersParams {
   onPeerDropped?: (peerId: string, err: unknown) => void
   /** Waits before each chunk from a peer is written (a download rate cap). */
   beforeChunk?: (bytes: number) => Promise<void>
+  /** Chunks from the start of the blob first (someone streams it as it arrives); default a random start. */
+  inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
   inProgress?: DownloadsInProgress
 }
@@ -146,7 +148,13 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       leftover = await scheduleChunks(
         wanted,
         params.peers,
-        { batchSize: params.batchSize ?? 32, window: params.window ?? 4, maxFailures: 3, signal },
+        {
+          batchSize: params.batchSize ?? 32,
+          window: params.window ?? 4,
+          maxFailures: 3,
+          signal,
+          startAt: params.inOrder === true ? 0 : undefined,
+        },
         async (hash, data, peer) => {
           await params.beforeChunk?.(data.byteLength)
           await place(hashToHex(hash), data)

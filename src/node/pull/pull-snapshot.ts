@@ -72,6 +72,8 @@ export interface PullSnapshotParams {
   onPeerDropped?: (peerId: string, err: unknown) => void
   /** Notable events for the log: a peer dropped, a fallback to the Hub. */
   onNotice?: (message: string) => void
+  /** Pull each blob's chunks from its start (a reader is streaming it), not from a random place. */
+  inOrder?: boolean
   /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
   connections?: number
   partSize?: number
@@ -266,6 +268,7 @@ async function fetchBlobFrom(
         onBytes: (n) => onBytes(n),
         inProgress: params.inProgress,
         beforeChunk: params.beforeChunk,
+        inOrder: params.inOrder,
         onPeerDropped: (peer, err) => {
           params.onPeerDropped?.(peer, err)
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)

@@ -131,6 +131,32 @@ describe('scheduleChunks under the global limit', () => {
   })
 })
 
+describe('scheduleChunks: where a pull begins', () => {
+  it('begins at startAt in the blob and wraps around, so nodes pulling at once ask a seeder for different chunks', async () => {
+    const wanted = keys(40)
+    const all = [...wanted.keys()]
+    const a = peer('a', new Set(all))
+    await scheduleChunks(
+      new Map(wanted),
+      [a],
+      { batchSize: 4, window: 1, maxFailures: 3, startAt: 0.5 },
+      async () => {},
+    )
+    // The first batch is the one at the start place; the last chunks asked are those before it.
+    assert.deepEqual(a.asked.slice(0, 4), all.slice(20, 24))
+    assert.ok(a.asked.slice(-8).includes(all[19]), 'the chunks before the start place come last')
+    assert.deepEqual(new Set(a.asked), new Set(all))
+    const b = peer('b', new Set(all))
+    await scheduleChunks(
+      new Map(wanted),
+      [b],
+      { batchSize: 4, window: 1, maxFailures: 3, startAt: 0 },
+      async () => {},
+    )
+    assert.deepEqual(b.asked.slice(0, 4), all.slice(0, 4))
+  })
+})
+
 describe('scheduleChunks when a peer fails', () => {
   it('counts the batches that fail together with a dropped connection as one failure', async () => {
     const wanted = keys(120)

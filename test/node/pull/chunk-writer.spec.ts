@@ -67,7 +67,9 @@ describe('ChunkWriter', () => {
       [...written].sort((a, b) => a - b),
       sizes.map((_, i) => i),
     )
-    assert.ok(calls() < 40, `${calls()} write calls for ${sizes.length} chunks`)
+    // Chunk by chunk would be 96 calls or more; runs of 1 MiB make it about 15, and when the scheduling of
+    // the three batches makes runs give up their buffer early (a busy machine), a few dozen.
+    assert.ok(calls() < 64, `${calls()} write calls for ${sizes.length} chunks`)
   })
 
   it('reports a chunk only once its bytes are written, and writes a chunk larger than a run directly', async () => {
