@@ -25,6 +25,10 @@ export interface CaseFigures {
   bytesFromSeeders: number
   /** Ours only: each leecher's bytes by sending peer id. */
   bytesByPeer?: Record<string, number>[]
+  /** Ours only: the timed interval on the clock of CPU profiles (`process.hrtime`), microseconds. */
+  timedUs?: { from: number; to: number }
+  /** Ours only: the leecher daemons' process ids (they name their CPU profiles). */
+  leecherPids?: number[]
 }
 
 export interface SwarmContext {
@@ -63,6 +67,7 @@ export async function pullSwarm(
     }
     const cpu = new CpuMeter([...seeders, ...started].map((d) => d.pid))
     const t = performance.now()
+    const from = hrtimeUs()
     const runs = await Promise.all(
       started.map((l, i): Promise<TimedRun> =>
         runTimed({
@@ -76,6 +81,7 @@ export async function pullSwarm(
       ),
     )
     const seconds = (performance.now() - t) / 1000
+    const timedUs = { from, to: hrtimeUs() }
     const used = cpu.stop()
     const seederIds = new Set(seeders.map((s) => s.peerId))
     const byPeer: Record<string, number>[] = []
@@ -102,6 +108,8 @@ export async function pullSwarm(
       rssLeecherPeak: Math.max(...started.map((l) => vmBytes(l.pid, 'VmHWM'))),
       bytesFromSeeders: fromSeeders,
       bytesByPeer: byPeer,
+      timedUs,
+      leecherPids: started.map((l) => l.pid),
     }
   } finally {
     for (const l of started) await ctx.stopDaemon(l)
@@ -196,6 +204,10 @@ export async function startHeliaSeeders(
     await Promise.all(seeders.map((s) => s.child.close()))
     throw err
   }
+}
+
+function hrtimeUs(): number {
+  return Number(process.hrtime.bigint() / 1000n)
 }
 
 function sum(xs: number[]): number {

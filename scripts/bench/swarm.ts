@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util'
 import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
 import { writeShardedModel } from './bench-repos.ts'
 import { writeJson } from './bench-table.ts'
-import { summarizeCpuProfile, type SelfTime } from './cpu-profile-summary.ts'
+import { formatProfileSummary, summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.ts'
 import { killLineChildren, LineChild } from './line-child.ts'
 import { startMockHubProcess, type MockHubProcess } from './mock-hub-process.ts'
 import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
@@ -202,13 +202,18 @@ try {
   }
   const goals = judgeGoals(results, repo.bytes)
   printSwarmReport(results, goals)
-  let profile: { file: string; top: SelfTime[] } | null = null
-  if (profileDir !== undefined && cases.includes(PROFILED_CASE)) {
-    profile = await summarizeLeecherProfile(join(profileDir, PROFILED_CASE))
-    console.log(`\nwhere the ${PROFILED_CASE} leecher's CPU went (self time; slower under --cpu-prof):`)
-    for (const row of profile.top)
-      console.log(`${row.ms.toFixed(0).padStart(8)} ms ${row.percent.toFixed(1).padStart(5)}%  ${row.fn}`)
-    console.log(`profile: ${profile.file}`)
+  let profiles: ThreadProfile[] = []
+  const profiled = results.find((r) => r.key === PROFILED_CASE)
+  if (profileDir !== undefined && profiled?.timedUs !== undefined && profiled.leecherPids !== undefined) {
+    const dir = join(profileDir, PROFILED_CASE)
+    profiles = await summarizeLeecherProfiles(dir, profiled.leecherPids[0], profiled.timedUs)
+    console.log(
+      `\nwhere the ${PROFILED_CASE} leecher daemon's time went while timed (slower under --cpu-prof):`,
+    )
+    for (const p of profiles) {
+      console.log(`${p.thread === 0 ? 'main thread' : `worker thread ${p.thread}`} (${p.file}):`)
+      for (const line of formatProfileSummary(p)) console.log(`  ${line}`)
+    }
   }
   console.log(`\n1-min load average at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`)
   writeJson('bench-results/swarm.json', {
@@ -230,7 +235,7 @@ try {
     ],
     cases: results,
     goals,
-    profile,
+    profiles,
   })
 } catch (err) {
   // a wrong download, a failed child or an interrupt: one line; anything else with its stack
@@ -276,13 +281,25 @@ async function curlCase(
   }
 }
 
-/** The largest profile in `dir`: the daemon's (`hffs-node start` writes a small one of its own). */
-async function summarizeLeecherProfile(dir: string): Promise<{ file: string; top: SelfTime[] }> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f))
-  if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`)
-  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size))
-  const file = files[sizes.indexOf(Math.max(...sizes))]
-  return { file, top: await summarizeCpuProfile(file) }
+type ThreadProfile = ProfileSummary & { file: string; thread: number }
+
+/**
+ * The profiles of process `pid` in `dir`, one per thread (Node names them
+ * CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile), each over the timed window; the main thread first.
+ */
+async function summarizeLeecherProfiles(
+  dir: string,
+  pid: number,
+  window: { from: number; to: number },
+): Promise<ThreadProfile[]> {
+  const mine = (await readdir(dir)).flatMap((f) => {
+    const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(f)
+    return m !== null && Number(m[1]) === pid ? [{ file: join(dir, f), thread: Number(m[2]) }] : []
+  })
+  if (mine.length === 0) throw new Error(`no CPU profile of process ${pid} in ${dir}`)
+  mine.sort((a, b) => a.thread - b.thread)
+  const span = { fromUs: window.from, toUs: window.to }
+  return Promise.all(mine.map(async (p) => ({ ...p, ...(await summarizeCpuProfile(p.file, span)) })))
 }
 
 function findOnPath(name: string): string | null {
