@@ -23,6 +23,8 @@ export interface CaseFigures {
   rssLeecherPeak: number
   /** Bytes the seeders sent: the leechers' `bytesByPeer` for them (ours), the bytes written (baselines). */
   bytesFromSeeders: number
+  /** Ours only: what each seeder sent (to all leechers), in the order of the seeders. */
+  bytesBySeeder?: number[]
   /** Ours only: each leecher's bytes by sending peer id. */
   bytesByPeer?: Record<string, number>[]
   /** Ours only: the timed interval on the clock of CPU profiles (`process.hrtime`), microseconds. */
@@ -85,7 +87,6 @@ export async function pullSwarm(
     const used = cpu.stop()
     const seederIds = new Set(seeders.map((s) => s.peerId))
     const byPeer: Record<string, number>[] = []
-    let fromSeeders = 0
     for (const [i, l] of started.entries()) {
       const result = JSON.parse(runs[i].stdout) as ModelAddJson
       const allowed = new Set([...seederIds, ...started.filter((o) => o !== l).map((o) => o.peerId)])
@@ -98,15 +99,16 @@ export async function pullSwarm(
       }
       await verifySnapshot(l.cacheDir, repo)
       byPeer.push(result.bytesByPeer)
-      for (const [id, n] of Object.entries(result.bytesByPeer)) if (seederIds.has(id)) fromSeeders += n
     }
+    const bySeeder = seeders.map((sd) => sum(byPeer.map((b) => b[sd.peerId] ?? 0)))
     return {
       seconds,
       bytes: repo.bytes * leechers,
       cpuLeechers: sum(started.map((l) => used.get(l.pid) ?? 0)),
       cpuSeeders: sum(seeders.map((s) => used.get(s.pid) ?? 0)),
       rssLeecherPeak: Math.max(...started.map((l) => vmBytes(l.pid, 'VmHWM'))),
-      bytesFromSeeders: fromSeeders,
+      bytesFromSeeders: sum(bySeeder),
+      bytesBySeeder: bySeeder,
       bytesByPeer: byPeer,
       timedUs,
       leecherPids: started.map((l) => l.pid),

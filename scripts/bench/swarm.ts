@@ -197,7 +197,10 @@ try {
     results.push(r)
     console.log(
       `${key}: ${r.seconds.toFixed(2)} s, ${r.mbps.toFixed(1)} MB/s, CPU ${r.cpuLeechers.toFixed(1)} s leecher + ` +
-        `${r.cpuSeeders.toFixed(1)} s seeders, leecher RSS ${(r.rssLeecherPeak / 1e6).toFixed(0)} MB`,
+        `${r.cpuSeeders.toFixed(1)} s seeders, leecher RSS ${(r.rssLeecherPeak / 1e6).toFixed(0)} MB` +
+        (r.bytesBySeeder === undefined
+          ? ''
+          : `, MB by seeder ${r.bytesBySeeder.map((n) => (n / 1e6).toFixed(1)).join(' / ')}`),
     )
   }
   const goals = judgeGoals(results, repo.bytes)
