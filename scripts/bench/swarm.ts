@@ -242,7 +242,7 @@ try {
   })
 } catch (err) {
   // a wrong download, a failed child or an interrupt: one line; anything else with its stack
-  const expected = err instanceof ChildFailedError || err instanceof SnapshotMismatchError
+  const expected = signal.aborted || err instanceof ChildFailedError || err instanceof SnapshotMismatchError
   console.error(`\nbench:swarm failed: ${expected ? (err as Error).message : (err as Error).stack}`)
   process.exitCode = signal.aborted ? 130 : 1
 } finally {
