@@ -28,9 +28,14 @@ export interface StartBenchDaemonParams {
   hubUrl: string
   /** NODE_OPTIONS of the daemon only, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
   nodeOptions?: string
+  /** More `hffs-node start` flags, e.g. `['--max-upload-rate', '25000000']`. */
+  startArgs?: string[]
 }
 
-/** Starts a detached daemon (`hffs-node start --port 0 --listen /ip4/127.0.0.1/tcp/0 --no-mdns`). */
+/**
+ * Starts a detached daemon (`hffs-node start --port 0 --listen /ip4/127.0.0.1/tcp/0 --no-mdns`, then
+ * `startArgs`). Started again on the same `dir`, it keeps its peer id and cache.
+ */
 export async function startBenchDaemon(params: StartBenchDaemonParams): Promise<BenchDaemon> {
   const home = join(params.dir, 'hffs-home')
   const cacheDir = join(params.dir, 'hub-cache')
@@ -48,7 +53,7 @@ export async function startBenchDaemon(params: StartBenchDaemonParams): Promise<
     return r.stdout
   }
   // The start command spawns the daemon with its own environment: NODE_OPTIONS reaches the daemon.
-  await cli(START_ARGS, { NODE_OPTIONS: params.nodeOptions ?? '' })
+  await cli([...START_ARGS, ...(params.startArgs ?? [])], { NODE_OPTIONS: params.nodeOptions ?? '' })
   const pid = (JSON.parse(readFileSync(join(home, 'daemon.json'), 'utf8')) as { pid: number }).pid
   let stopped = false
   const killNow = (): void => {

@@ -40,7 +40,8 @@ export async function verifySnapshot(cacheDir: string, repo: SourceRepo): Promis
   return commit
 }
 
-async function sha256File(path: string): Promise<string> {
+/** sha256 hex of a file, read 8 MiB at a time. */
+export async function sha256File(path: string): Promise<string> {
   const fh = await open(path, 'r')
   const hash = createHash('sha256')
   const buf = Buffer.allocUnsafe(8 * 1024 * 1024)

@@ -1,0 +1,171 @@
+/** The swarm benchmark's cases, its table and its goals (issue 5). */
+import { printTable } from './bench-table.ts'
+import type { CaseFigures } from './swarm-cases.ts'
+
+/** `--max-upload-rate` of each seeder in the aggregation cases, bytes/s. */
+export const UPLOAD_CAP = 25_000_000
+/** Aggregation: at least this share of (seeders x cap). */
+const AGGREGATION_SHARE = 0.9
+/** Ours uncapped from one seeder, against Helia from one seeder. */
+const HELIA_FACTOR = 3
+/** 4 leechers from 1 seeder: what the seeder uploads, in repo sizes, stays under this. */
+const UPLOAD_REPOS = 2
+/** Every leecher's peak RSS, bytes. */
+const RSS_LIMIT = 300e6
+
+export interface CaseSpec {
+  kind: 'ours' | 'helia' | 'curl'
+  seeders: number
+  leechers: number
+  /** Each seeder's upload cap (0: none). */
+  cap: number
+  label: string
+}
+
+/** Every case, in the order they run; `--cases` takes these keys or their prefix before `-`. */
+export const CASES = {
+  'capped-1': { kind: 'ours', seeders: 1, leechers: 1, cap: UPLOAD_CAP, label: 'ours, seeders capped' },
+  'capped-2': { kind: 'ours', seeders: 2, leechers: 1, cap: UPLOAD_CAP, label: 'ours, seeders capped' },
+  'capped-4': { kind: 'ours', seeders: 4, leechers: 1, cap: UPLOAD_CAP, label: 'ours, seeders capped' },
+  'uncapped-4': { kind: 'ours', seeders: 4, leechers: 1, cap: 0, label: 'ours, uncapped' },
+  'uncapped-1': { kind: 'ours', seeders: 1, leechers: 1, cap: 0, label: 'ours, uncapped' },
+  'leechers-4': { kind: 'ours', seeders: 1, leechers: 4, cap: 0, label: 'ours, 4 leechers at once' },
+  'helia-1': { kind: 'helia', seeders: 1, leechers: 1, cap: 0, label: 'Helia bitswap' },
+  'helia-4': { kind: 'helia', seeders: 4, leechers: 1, cap: 0, label: 'Helia bitswap' },
+  curl: { kind: 'curl', seeders: 1, leechers: 1, cap: 0, label: 'curl from node:http' },
+} satisfies Record<string, CaseSpec>
+export type CaseKey = keyof typeof CASES
+
+/** The keys `--cases` names, in run order; throws on an unknown name. */
+export function selectCases(arg: string): CaseKey[] {
+  const names = arg.split(',').map((s) => s.trim())
+  const all = Object.keys(CASES) as CaseKey[]
+  for (const n of names) {
+    if (!all.some((k) => k === n || k.split('-')[0] === n))
+      throw new Error(`--cases: unknown case "${n}" (cases: ${all.join(', ')})`)
+  }
+  return all.filter((k) => names.includes(k) || names.includes(k.split('-')[0]))
+}
+
+export interface CaseResult extends CaseFigures {
+  key: CaseKey
+  spec: CaseSpec
+  /** 10^6 bytes per second, all leechers together. */
+  mbps: number
+}
+
+export interface GoalResult {
+  goal: string
+  /** The table row that shows it, if any. */
+  row?: CaseKey
+  /** What it asks for, and what was measured, in `unit`. */
+  want: number
+  got: number
+  unit: string
+  met: boolean
+}
+
+export function caseResult(key: CaseKey, figures: CaseFigures): CaseResult {
+  return { key, spec: CASES[key], ...figures, mbps: figures.bytes / 1e6 / figures.seconds }
+}
+
+/** The goals of issue 5 that the cases run can answer, each MET or MISSED. */
+export function judgeGoals(results: CaseResult[], repoBytes: number): GoalResult[] {
+  const by = new Map(results.map((r) => [r.key, r]))
+  const goals: GoalResult[] = []
+  for (const key of ['capped-1', 'capped-2', 'capped-4'] as const) {
+    const r = by.get(key)
+    if (r === undefined) continue
+    const want = (AGGREGATION_SHARE * r.spec.seeders * UPLOAD_CAP) / 1e6
+    goals.push({
+      row: key,
+      goal: `${key}: >= ${AGGREGATION_SHARE} x ${r.spec.seeders} x ${UPLOAD_CAP / 1e6} MB/s`,
+      want,
+      got: r.mbps,
+      unit: 'MB/s',
+      met: r.mbps >= want,
+    })
+  }
+  const one = by.get('uncapped-1')
+  const four = by.get('uncapped-4')
+  if (one !== undefined && four !== undefined) {
+    goals.push({
+      row: 'uncapped-4',
+      goal: 'uncapped-4: no slower than uncapped-1',
+      want: one.mbps,
+      got: four.mbps,
+      unit: 'MB/s',
+      met: four.mbps >= one.mbps,
+    })
+  }
+  for (const [ours, helia] of [
+    [one, by.get('helia-1')],
+    [four, by.get('helia-4')],
+  ]) {
+    if (ours === undefined || helia === undefined) continue
+    goals.push({
+      row: ours.key === 'uncapped-1' ? 'uncapped-1' : undefined,
+      goal: `${ours.key}: >= ${HELIA_FACTOR} x ${helia.key}`,
+      want: HELIA_FACTOR * helia.mbps,
+      got: ours.mbps,
+      unit: 'MB/s',
+      met: ours.mbps >= HELIA_FACTOR * helia.mbps,
+    })
+  }
+  const crowd = by.get('leechers-4')
+  if (crowd !== undefined) {
+    goals.push({
+      row: 'leechers-4',
+      goal: `leechers-4: seeder uploads < ${UPLOAD_REPOS} x the repo`,
+      want: (UPLOAD_REPOS * repoBytes) / 1e6,
+      got: crowd.bytesFromSeeders / 1e6,
+      unit: 'MB',
+      met: crowd.bytesFromSeeders < UPLOAD_REPOS * repoBytes,
+    })
+  }
+  const ours = results.filter((r) => r.spec.kind === 'ours')
+  if (ours.length > 0) {
+    const peak = Math.max(...ours.map((r) => r.rssLeecherPeak))
+    goals.push({
+      goal: `every leecher of ours: peak RSS < ${RSS_LIMIT / 1e6} MB`,
+      want: RSS_LIMIT / 1e6,
+      got: peak / 1e6,
+      unit: 'MB',
+      met: peak < RSS_LIMIT,
+    })
+  }
+  return goals
+}
+
+export function printSwarmReport(results: CaseResult[], goals: GoalResult[]): void {
+  console.log('')
+  printTable(
+    results.map((r) => {
+      const goal = goals.find((g) => g.row === r.key)
+      return {
+        case: r.key,
+        what: r.spec.label,
+        seeders: r.spec.seeders,
+        leechers: r.spec.leechers,
+        seconds: r.seconds,
+        'MB/s': r.mbps,
+        goal: goal === undefined ? '' : goalCell(goal),
+        'met?': goal === undefined ? '' : goal.met ? 'MET' : 'MISSED',
+        'CPU s leecher': r.cpuLeechers,
+        'CPU s seeders': r.cpuSeeders,
+        'RSS MB leecher': r.rssLeecherPeak / 1e6,
+        'MB from seeders': r.bytesFromSeeders / 1e6,
+      }
+    }),
+  )
+  console.log('')
+  for (const g of goals) {
+    console.log(
+      `${g.met ? 'MET   ' : 'MISSED'}  ${g.goal}: ${g.got.toFixed(1)} ${g.unit} (goal ${g.want.toFixed(1)})`,
+    )
+  }
+}
+
+function goalCell(g: GoalResult): string {
+  return g.unit === 'MB' ? `< ${g.want.toFixed(0)} MB up` : `>= ${g.want.toFixed(1)} MB/s`
+}

@@ -1,0 +1,335 @@
+/**
+ * Benchmark of issue 5: pulling one repo from a swarm of seeders, against Helia (bitswap) and curl over
+ * the same bytes, in the same run.
+ *   node scripts/bench/swarm.ts [--mib 1024] [--cases capped,uncapped,leechers,helia,curl]
+ *     [--profile DIR] [--timeout-s 600] [--budget-min 30]
+ * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
+ * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each:
+ *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
+ *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders;
+ *   leechers-4  4 leechers at once from 1 seeder, each also `peer add`ing the other three;
+ *   helia-N     a Helia leecher fetching both shards by CID (unixfs.cat over bitswap) from N = 1, 4 Helia
+ *               seeders on the same transport stack;
+ *   curl        both shards from a node:http static server.
+ * A leecher of ours is a fresh daemon that `peer add`s its seeders and runs `model add --json`: no byte may
+ * come from the Hub or from a peer it did not add, and every file is checked by sha256. `--cases` takes case
+ * names or their prefixes (capped, uncapped, leechers, helia, curl). `--profile DIR` starts our leechers
+ * with `--cpu-prof` into DIR/<case> and prints where the uncapped-1 leecher spent its CPU. Prints a table
+ * and the goals, writes bench-results/swarm.json; HFFS_BENCH_KEEP=1 keeps the files of a failed run.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { delimiter, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
+import { writeShardedModel } from './bench-repos.ts'
+import { writeJson } from './bench-table.ts'
+import { formatProfileSummary, summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.ts'
+import { killLineChildren, LineChild } from './line-child.ts'
+import { startMockHubProcess, type MockHubProcess } from './mock-hub-process.ts'
+import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
+import {
+  heliaFetch,
+  pullSwarm,
+  startHeliaSeeders,
+  type CaseFigures,
+  type HeliaSeeder,
+  type SwarmContext,
+} from './swarm-cases.ts'
+import {
+  CASES,
+  caseResult,
+  judgeGoals,
+  printSwarmReport,
+  selectCases,
+  type CaseKey,
+  type CaseResult,
+} from './swarm-report.ts'
+import { SeederPool } from './swarm-seeders.ts'
+import { ChildFailedError, killRunningChildren } from './timed-child.ts'
+import { SnapshotMismatchError } from './verify-snapshot.ts'
+
+const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
+const REPO_ID = 'bench/swarm-model'
+/** The case whose leecher profile is summarized. */
+const PROFILED_CASE: CaseKey = 'uncapped-1'
+
+const { values } = parseArgs({
+  options: {
+    mib: { type: 'string', default: '1024' },
+    cases: { type: 'string', default: Object.keys(CASES).join(',') },
+    profile: { type: 'string' },
+    'timeout-s': { type: 'string', default: '600' },
+    'budget-min': { type: 'string', default: '30' },
+  },
+  strict: true,
+})
+const modelBytes = Math.round(Number(values.mib) * 2 ** 20)
+const timeoutMs = Number(values['timeout-s']) * 1000
+const budgetMs = Number(values['budget-min']) * 60_000
+for (const [flag, n] of [
+  ['--mib', modelBytes],
+  ['--timeout-s', timeoutMs],
+  ['--budget-min', budgetMs],
+] as const) {
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${flag} must be a positive whole number`)
+}
+const deadline = Date.now() + budgetMs
+const cases = selectCases(values.cases)
+const curl = findOnPath('curl')
+if (curl === null && cases.includes('curl')) {
+  console.log('curl is not installed: the curl baseline is skipped')
+  cases.splice(cases.indexOf('curl'), 1)
+}
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile)
+
+const shutdown = new AbortController()
+const { signal } = shutdown
+let hub: MockHubProcess | null = null
+const daemons = new Set<BenchDaemon>()
+const helpers: LineChild[] = []
+process.on('exit', () => {
+  killRunningChildren()
+  killLineChildren()
+  for (const d of daemons) d.killNow()
+  hub?.killNow()
+})
+process.on('SIGINT', () => {
+  if (signal.aborted) process.exit(130) // a second Ctrl-C forces exit
+  shutdown.abort(new Error('interrupted'))
+})
+
+const loadAtStart = loadavg()[0]
+const tmp = await mkdtemp(join(tmpdir(), 'hffs-bench-swarm-'))
+try {
+  let t = performance.now()
+  const hubRoot = join(tmp, 'hub-root')
+  const repo = await writeShardedModel(hubRoot, REPO_ID, modelBytes)
+  const branch = join(hubRoot, 'models', ...REPO_ID.split('/'), 'main')
+  const shards = [...repo.sha256.keys()].filter((p) => p.endsWith('.safetensors'))
+  const shardFiles = await Promise.all(
+    shards.map(async (p) => ({
+      sha256: repo.sha256.get(p) as string,
+      bytes: (await stat(join(branch, p))).size,
+    })),
+  )
+  console.log(`wrote ${(repo.bytes / 1e6).toFixed(0)} MB, ${repo.sha256.size} files, in ${secondsSince(t)} s`)
+
+  t = performance.now()
+  hub = await startMockHubProcess({ root: hubRoot, startTimeoutMs: timeoutMs, signal })
+  const hubUrl = hub.url
+  const startDaemon = async (
+    dir: string,
+    startArgs: string[],
+    nodeOptions?: string,
+  ): Promise<BenchDaemon> => {
+    const d = await startBenchDaemon({ dir, hubUrl, startArgs, nodeOptions })
+    daemons.add(d)
+    return d
+  }
+  const stopDaemon = async (d: BenchDaemon): Promise<void> => {
+    await d.stop()
+    daemons.delete(d)
+  }
+  const pool = new SeederPool({ dir: join(tmp, 'seeders'), repo, timeoutMs, signal, startDaemon, stopDaemon })
+  const ourSeeders = Math.max(
+    0,
+    ...cases.filter((k) => CASES[k].kind === 'ours').map((k) => CASES[k].seeders),
+  )
+  await pool.prepare(ourSeeders)
+  console.log(
+    `mock hub hashed the repo, ${ourSeeders} seeders pulled it from the Hub: ${secondsSince(t)} s (not timed)`,
+  )
+
+  let caseProfileDir: string | undefined
+  const ctx: SwarmContext & MeasureContext = {
+    signal,
+    timeoutMs,
+    startLeecher: (dir) =>
+      startDaemon(
+        dir,
+        [],
+        caseProfileDir === undefined ? undefined : `--cpu-prof --cpu-prof-dir=${caseProfileDir}`,
+      ),
+    startDaemon: (dir) => startDaemon(dir, []),
+    stopDaemon,
+  }
+  let heliaSeeders: HeliaSeeder[] = []
+  const results: CaseResult[] = []
+  const baselineFailures: { key: CaseKey; error: string }[] = []
+  const skipped: CaseKey[] = []
+  for (const key of cases) {
+    if (Date.now() > deadline) {
+      // report what was measured; the cases left are named in the JSON
+      skipped.push(...cases.slice(cases.indexOf(key)))
+      console.log(`over the time budget of ${values['budget-min']} min: skipped ${skipped.join(', ')}`)
+      break
+    }
+    const spec = CASES[key]
+    const dir = join(tmp, 'cases', key)
+    await mkdir(dir, { recursive: true })
+    caseProfileDir = profileDir === undefined ? undefined : join(profileDir, key)
+    if (caseProfileDir !== undefined) await mkdir(caseProfileDir, { recursive: true })
+    let figures: CaseFigures
+    if (spec.kind === 'ours') {
+      const seeders = await pool.use(spec.seeders, spec.cap)
+      figures = await pullSwarm(ctx, dir, seeders, spec.leechers, repo)
+    } else {
+      await pool.stopAll() // idle daemons should not share the CPU with the baselines
+      if (spec.kind === 'helia') {
+        if (heliaSeeders.length < spec.seeders) {
+          t = performance.now()
+          await Promise.all(heliaSeeders.map((s) => s.child.close()))
+          const wanted = Math.max(
+            ...cases.filter((k) => CASES[k].kind === 'helia').map((k) => CASES[k].seeders),
+          )
+          heliaSeeders = await startHeliaSeeders(
+            ctx,
+            wanted,
+            join(tmp, 'helia-blocks'),
+            shards.map((p) => join(branch, p)),
+          )
+          helpers.push(...heliaSeeders.map((s) => s.child))
+          console.log(`${wanted} Helia seeders imported the shards: ${secondsSince(t)} s (not timed)`)
+        }
+        try {
+          figures = await heliaFetch(ctx, dir, heliaSeeders.slice(0, spec.seeders), shardFiles)
+        } catch (err) {
+          // a baseline that fails or times out (bitswap from 4 seeders can crawl) loses only its own row
+          if (signal.aborted) throw err
+          baselineFailures.push({ key, error: (err as Error).message })
+          console.log(`${key}: failed: ${(err as Error).message}`)
+          continue
+        }
+      } else {
+        figures = await curlCase(ctx, curl as string, dir, branch, shards)
+      }
+    }
+    await rm(dir, { recursive: true, force: true })
+    const r = caseResult(key, figures)
+    results.push(r)
+    console.log(
+      `${key}: ${r.seconds.toFixed(2)} s, ${r.mbps.toFixed(1)} MB/s, CPU ${r.cpuLeechers.toFixed(1)} s leecher + ` +
+        `${r.cpuSeeders.toFixed(1)} s seeders, leecher RSS ${(r.rssLeecherPeak / 1e6).toFixed(0)} MB` +
+        (r.bytesBySeeder === undefined
+          ? ''
+          : `, MB by seeder ${r.bytesBySeeder.map((n) => (n / 1e6).toFixed(1)).join(' / ')}`),
+    )
+  }
+  const goals = judgeGoals(results, repo.bytes)
+  printSwarmReport(results, goals)
+  for (const f of baselineFailures) console.log(`FAILED  ${f.key} (baseline, not judged): ${f.error}`)
+  let profiles: ThreadProfile[] = []
+  const profiled = results.find((r) => r.key === PROFILED_CASE)
+  if (profileDir !== undefined && profiled?.timedUs !== undefined && profiled.leecherPids !== undefined) {
+    const dir = join(profileDir, PROFILED_CASE)
+    profiles = await summarizeLeecherProfiles(dir, profiled.leecherPids[0], profiled.timedUs)
+    console.log(
+      `\nwhere the ${PROFILED_CASE} leecher daemon's time went while timed (slower under --cpu-prof):`,
+    )
+    for (const p of profiles) {
+      console.log(`${p.thread === 0 ? 'main thread' : `worker thread ${p.thread}`} (${p.file}):`)
+      for (const line of formatProfileSummary(p)) console.log(`  ${line}`)
+    }
+  }
+  console.log(`\n1-min load average at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`)
+  writeJson('bench-results/swarm.json', {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    availableParallelism: availableParallelism(),
+    loadAverage: { start: loadAtStart, end: loadavg()[0] },
+    repo: {
+      id: repo.id,
+      files: repo.sha256.size,
+      bytes: repo.bytes,
+      shardBytes: shardFiles.map((f) => f.bytes),
+    },
+    profiled: profileDir !== undefined,
+    notes: [
+      'MB = 10^6 bytes. CPU of our leechers is their daemons; RSS is the peak (VmHWM) of a fresh process.',
+      'Helia and curl fetch the two shards only; ours the whole repo.',
+    ],
+    cases: results,
+    baselineFailures,
+    skippedOverBudget: skipped,
+    goals,
+    profiles,
+  })
+} catch (err) {
+  // a wrong download, a failed child or an interrupt: one line; anything else with its stack
+  const expected = signal.aborted || err instanceof ChildFailedError || err instanceof SnapshotMismatchError
+  console.error(`\nbench:swarm failed: ${expected ? (err as Error).message : (err as Error).stack}`)
+  process.exitCode = signal.aborted ? 130 : 1
+} finally {
+  for (const d of daemons) await d.stop().catch(() => d.killNow())
+  await Promise.all(helpers.map((h) => h.close()))
+  await hub?.close()
+  if (process.exitCode === 1 && process.env.HFFS_BENCH_KEEP === '1') console.error(`kept ${tmp}`)
+  else await rm(tmp, { recursive: true, force: true })
+}
+
+/** curl of both shards from a static server started for the case. */
+async function curlCase(
+  ctx: MeasureContext,
+  curlPath: string,
+  dir: string,
+  root: string,
+  shards: string[],
+): Promise<CaseFigures> {
+  const { child: server, ready } = await LineChild.start({
+    what: 'static server',
+    nodeArgs: [here('./static-server-child.ts'), '--root', root],
+    ready: /^static-server listening on (\S+)/,
+    timeoutMs: ctx.timeoutMs,
+    signal: ctx.signal,
+  })
+  try {
+    const bytes = (await Promise.all(shards.map((p) => stat(join(root, p))))).reduce((n, s) => n + s.size, 0)
+    const r = await curlFiles(ctx, curlPath, dir, server, ready[1], shards, bytes)
+    return {
+      seconds: r.seconds,
+      bytes: r.bytes,
+      cpuLeechers: r.cpuReceiver,
+      cpuSeeders: r.cpuSender,
+      rssLeecherPeak: r.rssReceiver,
+      bytesFromSeeders: r.bytes,
+    }
+  } finally {
+    await server.close()
+  }
+}
+
+type ThreadProfile = ProfileSummary & { file: string; thread: number }
+
+/**
+ * The profiles of process `pid` in `dir`, one per thread (Node names them
+ * CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile), each over the timed window; the main thread first.
+ */
+async function summarizeLeecherProfiles(
+  dir: string,
+  pid: number,
+  window: { from: number; to: number },
+): Promise<ThreadProfile[]> {
+  const mine = (await readdir(dir)).flatMap((f) => {
+    const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(f)
+    return m !== null && Number(m[1]) === pid ? [{ file: join(dir, f), thread: Number(m[2]) }] : []
+  })
+  if (mine.length === 0) throw new Error(`no CPU profile of process ${pid} in ${dir}`)
+  mine.sort((a, b) => a.thread - b.thread)
+  const span = { fromUs: window.from, toUs: window.to }
+  return Promise.all(mine.map(async (p) => ({ ...p, ...(await summarizeCpuProfile(p.file, span)) })))
+}
+
+function findOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name)
+  }
+  return null
+}
+
+function secondsSince(t: number): string {
+  return ((performance.now() - t) / 1000).toFixed(1)
+}
