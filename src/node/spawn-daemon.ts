@@ -7,7 +7,10 @@ import type { DaemonStatus } from './daemon-status.ts'
 import { readDaemonInfo } from './daemon-info.ts'
 import { daemonLogPath } from './home.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/hffs-node.js', import.meta.url))
+// src/node/ in the sources, dist/src/node/ in the build.
+const BIN = fileURLToPath(
+  new URL(`${import.meta.url.endsWith('.js') ? '../' : ''}../../bin/hffs-node.js`, import.meta.url),
+)
 
 export class DaemonStartError extends Error {
   override name = 'DaemonStartError'

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import type { BlobKind } from '../index-db/shard-index.ts'
 import type { ChunkInfo } from '../xet/index.ts'
 import type { VerifierReply, VerifierRequest } from './verifier-protocol.ts'
+import { siblingModuleUrl } from '../module-url.ts'
 
 export class VerifierError extends Error {
   override name = 'VerifierError'
@@ -50,7 +51,7 @@ export class BlobVerifier implements Verifier {
   }
 
   static start(): BlobVerifier {
-    return new BlobVerifier(new Worker(new URL('./verify-worker.ts', import.meta.url)))
+    return new BlobVerifier(new Worker(siblingModuleUrl('verify-worker', import.meta.url)))
   }
 
   begin(path: string, kind: BlobKind, size: number, jobs: { etag: boolean } = { etag: true }): void {

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { XetWorkerError } from './errors.ts'
 import type { HashJob, HashWorkerData, HashWorkerReply } from './hash-worker-protocol.ts'
+import { siblingModuleUrl } from '../module-url.ts'
 
 export interface HashWorkerPoolInit {
   /** Number of worker threads, >= 1. */
@@ -37,7 +38,7 @@ export class HashWorkerPool {
   #closing: Promise<void> | undefined
 
   private constructor(init: HashWorkerPoolInit) {
-    const url = init.workerUrl ?? new URL('./hash-worker.ts', import.meta.url)
+    const url = init.workerUrl ?? siblingModuleUrl('hash-worker', import.meta.url)
     const workerData: HashWorkerData = { slabs: init.slabs }
     this.#slots = Array.from({ length: init.workers }, () => ({
       worker: new Worker(url, { workerData }),
