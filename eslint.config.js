@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'bench-results/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'bench-results/**', 'dist/**', '.tmp/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node, ...globals.mocha } } },
   ...tseslint.configs.recommended,
