@@ -23,8 +23,8 @@ export interface SchedulerOptions {
 /** Which peers hold which chunks, from their have-maps; `null` when a peer's map is unknown. */
 export interface Availability {
   has(peerId: string, key: string): boolean | null
-  /** Registers the scheduler's wake-up, called when a have-map grows. */
-  onChange(wake: () => void): void
+  /** Registers the scheduler's wake-up, called with the chunks a peer's have-map gained. */
+  onChange(wake: (peerId: string, keys: readonly string[]) => void): void
 }
 
 interface PeerState {
@@ -39,6 +39,13 @@ interface PeerState {
   asked: Set<string>
   /** When its last failure was counted (performance.now()); batches started before it fail uncounted. */
   failedAt: number
+  /**
+   * Where its batches are picked from: 'all' = the pending chunks (it holds them all, or its have-map is
+   * unknown); else the wanted chunks its have-map shows, kept as the map grows (pending ones are checked
+   * when picked). null until its first pick. A peer that holds a few chunks is then not a scan of every
+   * pending chunk on each wake-up: with several peers still downloading, that was quadratic.
+   */
+  view: Set<string> | 'all' | null
 }
 
 /** How long to wait for peers still downloading to get chunks nobody has yet, with no progress at all. */
@@ -83,6 +90,7 @@ export async function scheduleChunks(
     missing: new Set(),
     asked: new Set(),
     failedAt: -Infinity,
+    view: null,
   }))
   let running = 0
   const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT
@@ -90,7 +98,11 @@ export async function scheduleChunks(
   let placing = 0
   let lastProgress = Date.now()
   let wake: () => void = () => {}
-  availability?.onChange(() => wake())
+  availability?.onChange((peerId, gained) => {
+    const view = states.find((p) => p.source.id === peerId)?.view
+    if (view instanceof Set) for (const key of gained) if (wanted.has(key)) view.add(key)
+    wake()
+  })
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
 
@@ -101,6 +113,21 @@ export async function scheduleChunks(
   }
   const rarity = (key: string): number => states.filter((p) => !p.dead && holds(p, key)).length
 
+  const viewOf = (peer: PeerState): Set<string> | 'all' => {
+    if (peer.view !== null) return peer.view
+    const first = pending.values().next().value
+    if (availability === undefined || first === undefined || availability.has(peer.source.id, first) === null)
+      return (peer.view = 'all')
+    const held = [...pending].filter((key) => holds(peer, key))
+    peer.view = held.length === pending.size ? 'all' : new Set(held)
+    return peer.view
+  }
+  /** A chunk goes back in the queue (its request failed, or the peer lacked it). */
+  const requeue = (key: string): void => {
+    pending.add(key)
+    for (const p of states) if (p.view instanceof Set && holds(p, key)) p.view.add(key)
+  }
+
   const pick = (peer: PeerState): string[] => {
     // Rarity orders nothing while fewer than two peers are alive: then take the first chunks the peer
     // holds. Otherwise rank a window of the next chunks it holds, not every pending chunk of the blob for
@@ -108,7 +135,12 @@ export async function scheduleChunks(
     const ranked = availability !== undefined && states.filter((p) => !p.dead).length > 1
     const limit = ranked ? options.batchSize * RANK_WINDOW : options.batchSize
     let candidates: string[] = []
-    for (const key of pending) {
+    const view = viewOf(peer)
+    for (const key of view === 'all' ? pending : view) {
+      if (view !== 'all' && !pending.has(key)) {
+        view.delete(key) // taken meanwhile; requeue() puts it back if it returns
+        continue
+      }
       if (!holds(peer, key)) continue
       candidates.push(key)
       if (candidates.length === limit) break
@@ -156,7 +188,7 @@ export async function scheduleChunks(
         settle(peer, key)
         if ('missing' in reply) {
           peer.missing.add(key)
-          if (wanted.has(key) && !inFlight.has(key)) pending.add(key)
+          if (wanted.has(key) && !inFlight.has(key)) requeue(key)
           continue
         }
         if (!wanted.has(key)) continue // an endgame duplicate that lost the race
@@ -193,7 +225,7 @@ export async function scheduleChunks(
     } finally {
       for (const key of unanswered) {
         settle(peer, key)
-        if (wanted.has(key) && !inFlight.has(key)) pending.add(key)
+        if (wanted.has(key) && !inFlight.has(key)) requeue(key)
       }
     }
   }

@@ -67,8 +67,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     pos += c.length
   }
   const occurrences = new Map<string, number[]>()
+  const keyAt: string[] = []
   manifest.chunks.forEach((c, i) => {
     const key = hashToHex(c.hash)
+    keyAt.push(key)
     const list = occurrences.get(key)
     if (list === undefined) occurrences.set(key, [i])
     else list.push(i)
@@ -128,10 +130,15 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
 
     // Have-maps: which peer holds which chunk, growing while peers still download (rarest first).
     const haves = await subscribeHaves(params.peers, etag, signal)
-    let haveChanged: () => void = () => {}
-    for (const h of haves.values()) {
+    let haveChanged: (peerId: string, keys: readonly string[]) => void = () => {}
+    for (const [peerId, h] of haves) {
       void (async () => {
-        for await (const _ of h.updates) haveChanged()
+        for await (const indices of h.updates) {
+          haveChanged(
+            peerId,
+            indices.filter((i) => i >= 0 && i < keyAt.length).map((i) => keyAt[i]),
+          )
+        }
       })().catch(() => {})
     }
     const availability: Availability = {

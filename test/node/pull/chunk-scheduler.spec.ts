@@ -26,8 +26,9 @@ function keys(n: number): Map<string, Uint8Array> {
   const m = new Map<string, Uint8Array>()
   for (let i = 0; i < n; i++) {
     const h = new Uint8Array(32)
-    h[0] = i
+    h[0] = i & 255
     h[1] = 7
+    h[2] = i >> 8
     m.set(hashToHex(h), h)
   }
   return m
@@ -154,6 +155,53 @@ describe('scheduleChunks: where a pull begins', () => {
       async () => {},
     )
     assert.deepEqual(b.asked.slice(0, 4), all.slice(0, 4))
+  })
+})
+
+describe('scheduleChunks with a peer still downloading', () => {
+  it('takes chunks from a peer as its have-map grows, without rescanning the queue on every update', async () => {
+    const n = 2000
+    const wanted = keys(n)
+    const all = [...wanted.keys()]
+    const seeder = peer('seeder', new Set(all), 1)
+    const grown = new Set<string>()
+    const leecher = peer('leecher', grown)
+    let hasCalls = 0
+    let announce: (peerId: string, keys: readonly string[]) => void = () => {}
+    const availability: Availability = {
+      has: (id, key) => {
+        hasCalls++
+        return id === 'seeder' || grown.has(key)
+      },
+      onChange: (wake) => (announce = wake),
+    }
+    // The other node gets the chunks from the back of the blob, one update per chunk, while we pull.
+    let stop = false
+    const feeding = (async () => {
+      for (let i = n - 1; i >= 0 && !stop; i--) {
+        grown.add(all[i])
+        announce('leecher', [all[i]])
+        if (i % 8 === 0) await sleep(1)
+      }
+    })()
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [seeder, leecher],
+      { batchSize: 16, window: 4, maxFailures: 3, startAt: 0 },
+      async () => {},
+      undefined,
+      availability,
+    )
+    stop = true
+    await feeding
+    assert.equal(left.size, 0)
+    assert.ok(leecher.asked.length > 0, 'the peer still downloading served chunks as it got them')
+    assert.ok(
+      leecher.asked.every((k) => grown.has(k)),
+      'and only chunks it had announced',
+    )
+    // Rescanning the queue on each of its 2000 updates would be millions of lookups.
+    assert.ok(hasCalls < 100 * n, `${hasCalls} have-map lookups for ${n} chunks`)
   })
 })
 
