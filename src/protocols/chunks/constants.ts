@@ -12,6 +12,12 @@ export const MAX_ANSWER_BYTES = 1 + MAX_CHUNK_SIZE
 /** Default inbound streams per connection (one batch each). */
 export const MAX_INBOUND_STREAMS = 32
 
+/**
+ * Default batches one peer may have being served at once, over all its connections: twice what one
+ * connection allows, room for a second connection (both sides dialling at once), not for a hundred.
+ */
+export const MAX_IN_FLIGHT_PER_PEER = 2 * MAX_INBOUND_STREAMS
+
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64
 

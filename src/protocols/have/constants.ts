@@ -19,5 +19,11 @@ export const MAX_SUBSCRIPTIONS_PER_PEER = 32
  */
 export const MAX_INBOUND_STREAMS = 40
 
+/**
+ * Default have streams one peer may have open on this node at once, over all its connections: its
+ * subscriptions plus room for requests that will be answered `busy`.
+ */
+export const MAX_IN_FLIGHT_PER_PEER = MAX_SUBSCRIPTIONS_PER_PEER + 16
+
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64

@@ -8,6 +8,7 @@ import {
   HAVE_PROTOCOL,
   MAX_HAVE_CHUNKS,
   MAX_INBOUND_STREAMS,
+  MAX_IN_FLIGHT_PER_PEER,
   MAX_OUTBOUND_STREAMS,
   MAX_REQUEST_BYTES,
   MAX_SUBSCRIPTIONS_PER_PEER,
@@ -39,6 +40,9 @@ export class DefaultHaveProtocol extends ProtocolService implements HaveProtocol
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.source = init.haves
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

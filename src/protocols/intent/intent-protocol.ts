@@ -9,7 +9,12 @@ import type { ProtocolComponents } from '../wire/components.ts'
 import type { AbortOptions, Connection, DialTarget, Stream } from '@libp2p/interface'
 
 const STATES: readonly IntentState[] = ['none', 'wanting', 'fetching', 'have']
+/** An intent message is an etag and a state word in CBOR: ~100 bytes. */
 const MAX_MESSAGE_BYTES = 256
+/** Default streams per connection: a node asks each peer once per blob it is about to fetch. */
+const MAX_STREAMS = 32
+/** Default requests one peer may have being served at once: two connections' worth. */
+const MAX_IN_FLIGHT_PER_PEER = 2 * MAX_STREAMS
 
 export class DefaultIntentProtocol extends ProtocolService implements IntentProtocol {
   private readonly init: IntentProtocolInit
@@ -19,9 +24,12 @@ export class DefaultIntentProtocol extends ProtocolService implements IntentProt
     super(components, {
       protocol: INTENT_PROTOCOL,
       component: 'hffs:intent',
-      maxInboundStreams: init.maxInboundStreams ?? 32,
-      maxOutboundStreams: init.maxOutboundStreams ?? 32,
+      maxInboundStreams: init.maxInboundStreams ?? MAX_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.init = init
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

@@ -28,5 +28,8 @@ export const MAX_MANIFEST_CHUNKS = 2_097_152
 /** Default inbound streams per connection (one request each). */
 export const MAX_INBOUND_STREAMS = 32
 
+/** Default requests one peer may have being served at once, over all its connections (one lane per blob). */
+export const MAX_IN_FLIGHT_PER_PEER = 2 * MAX_INBOUND_STREAMS
+
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64
