@@ -1,0 +1,20 @@
+/** The disk under the cache (or HFFS_HOME) filled up during a pull; what was written is kept for resume. */
+export class DiskFullError extends Error {
+  override name = 'DiskFullError'
+  readonly code = 'ENOSPC'
+}
+
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT'])
+
+/**
+ * `err` as a DiskFullError when it is the filesystem saying no space (or quota) is left, so that it keeps
+ * its meaning across the control API (which carries only a name and a message); any other error unchanged.
+ */
+export function diskFullOr(err: unknown, cacheDir: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (typeof code !== 'string' || !DISK_FULL_CODES.has(code)) return err
+  const what = code === 'EDQUOT' ? 'disk quota exceeded' : 'no space left'
+  return new DiskFullError(
+    `disk full: ${what} on the device of ${cacheDir}; free some space and pull again (it resumes)`,
+  )
+}
