@@ -25,5 +25,11 @@ export const MAX_INBOUND_STREAMS = 40
  */
 export const MAX_IN_FLIGHT_PER_PEER = MAX_SUBSCRIPTIONS_PER_PEER + 16
 
+/**
+ * Default have streams open at once for all peers together: subscriptions are long-lived and small (a
+ * listener and a few KiB), and a LAN of dozens of peers pulling several blobs each holds hundreds.
+ */
+export const MAX_IN_FLIGHT_TOTAL = 2048
+
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64

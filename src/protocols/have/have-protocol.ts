@@ -9,6 +9,7 @@ import {
   MAX_HAVE_CHUNKS,
   MAX_INBOUND_STREAMS,
   MAX_IN_FLIGHT_PER_PEER,
+  MAX_IN_FLIGHT_TOTAL,
   MAX_OUTBOUND_STREAMS,
   MAX_REQUEST_BYTES,
   MAX_SUBSCRIPTIONS_PER_PEER,
@@ -41,6 +42,7 @@ export class DefaultHaveProtocol extends ProtocolService implements HaveProtocol
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
       maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      maxInFlightTotal: MAX_IN_FLIGHT_TOTAL,
       requestLimits: init.requestLimits,
       bans: init.bans,
     })

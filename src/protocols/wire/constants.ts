@@ -12,6 +12,12 @@ export const RUN_ON_LIMITED_CONNECTION = true
  * client stays under the stream limits per connection), so that peer is disconnected and banned for a minute.
  */
 export const REQUEST_RATE_PER_SEC = 1000
+
+/**
+ * Default requests one protocol serves at once for all peers together. A stalled chunk stream holds up to
+ * two groups of chunks (~512 KiB): 256 of them bound that memory to ~128 MiB whatever the number of peers.
+ */
+export const MAX_IN_FLIGHT_TOTAL = 256
 export const REQUEST_BURST = 1000
 export const MAX_REFUSALS = 64
 export const REFUSAL_WINDOW_MS = 10_000

@@ -9,6 +9,11 @@ import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 export interface RequestLimits {
   /** Requests of this protocol one peer may have being served at once, over all its connections. */
   maxInFlight: number
+  /**
+   * Requests of this protocol served at once for all peers together: what bounds the server's memory when
+   * many peers (or one with many identities) all stall. Past it requests are refused, counting against nobody.
+   */
+  maxInFlightTotal: number
   /** Requests per second a peer may start, sustained; faster ones wait for their turn (throttled). */
   ratePerSec: number
   /** Requests a peer may start back to back before the sustained rate applies. */
@@ -78,6 +83,7 @@ export class PeerRequestGuard {
   private readonly bans: PeerBanList
   private readonly closer: ConnectionCloser
   private readonly peers = new Map<string, PeerState>()
+  private inFlightTotal = 0
 
   constructor(limits: RequestLimits, closer: ConnectionCloser, bans?: PeerBanList) {
     this.limits = limits
@@ -99,9 +105,13 @@ export class PeerRequestGuard {
       connection.abort(err)
       return err
     }
+    if (this.inFlightTotal >= this.limits.maxInFlightTotal) {
+      return new BusyError(`${this.inFlightTotal} requests in flight from all peers, the most allowed`)
+    }
     const state = this.state(peer)
     if (state.inFlight >= this.limits.maxInFlight) return this.refuse(peer, peerId, state, connection)
     state.inFlight++
+    this.inFlightTotal++
     const wait = this.takeToken(state)
     let released = false
     return {
@@ -110,6 +120,7 @@ export class PeerRequestGuard {
         if (released) return
         released = true
         state.inFlight--
+        this.inFlightTotal--
         this.forgetIfIdle(peer, state)
       },
     }

@@ -1,5 +1,6 @@
 import {
   FLOODER_BAN_MS,
+  MAX_IN_FLIGHT_TOTAL,
   MAX_REFUSALS,
   REFUSAL_WINDOW_MS,
   REQUEST_BURST,
@@ -20,6 +21,8 @@ export interface ProtocolServiceInit {
   runOnLimitedConnection?: boolean
   /** Requests one peer may have served at once (the protocol's default), and overrides of any limit. */
   maxInFlightPerPeer: number
+  /** Requests served at once for all peers together; default MAX_IN_FLIGHT_TOTAL. */
+  maxInFlightTotal?: number
   requestLimits?: Partial<RequestLimits>
   bans?: PeerBanList
 }
@@ -50,6 +53,7 @@ export abstract class ProtocolService implements Startable {
     this.log = components.logger.forComponent(init.component)
     const limits: RequestLimits = {
       maxInFlight: init.maxInFlightPerPeer,
+      maxInFlightTotal: init.maxInFlightTotal ?? MAX_IN_FLIGHT_TOTAL,
       ratePerSec: REQUEST_RATE_PER_SEC,
       burst: REQUEST_BURST,
       maxRefusals: MAX_REFUSALS,
