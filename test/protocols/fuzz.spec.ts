@@ -29,7 +29,7 @@ function alive(pid: number): boolean {
 }
 
 describe('hostile input: 1,000 random and mutated messages to each protocol of a real daemon (issue 8)', function () {
-  this.timeout(150_000)
+  this.timeout(240_000)
   const home = useDaemonHomes()
   let hostile: Libp2p | undefined
   afterEach(async () => {
@@ -63,7 +63,7 @@ describe('hostile input: 1,000 random and mutated messages to each protocol of a
     const target = [multiaddr(`/ip4/127.0.0.1/tcp/${node.libp2pPort}/p2p/${node.peerId}`)]
 
     hostile = await createHostileNode()
-    const fuzzing = runFuzzCampaign(hostile, { target, known, messages: MESSAGES, seconds: 60 })
+    const fuzzing = runFuzzCampaign(hostile, { target, known, messages: MESSAGES, seconds: 150 })
     // A well-behaved peer pulls while the fuzz runs, and again after it.
     const during = await pullKnownChunks(target, known)
     const tallies = await fuzzing
