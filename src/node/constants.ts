@@ -17,9 +17,9 @@ export const MAX_CONNECTIONS = 200
 
 /**
  * Streams a remote may open on one connection, all protocols together (yamux resets the rest). Each hffs
- * protocol allows 32 to 40 and the DHT, identify and ping a few: 256 is what a busy peer uses, with room.
+ * protocol allows 64 to 80 (twice what it serves a peer at once) and the DHT, identify and ping a few.
  */
-export const MAX_STREAMS_PER_CONNECTION = 256
+export const MAX_STREAMS_PER_CONNECTION = 512
 
 /** libp2p dials at most this many peers at once. */
 export const MAX_PARALLEL_DIALS = 32

@@ -10,11 +10,15 @@ import {
   runFuzzCampaign,
   type KnownContent,
 } from '../../scripts/fuzz/campaign.ts'
+import { lengthPrefixed } from '../../scripts/fuzz/hostile-messages.ts'
 import { chunkHash, initXet } from '../../src/store/xet/index.ts'
 import { controlRequest, useDaemonHomes } from '../cli/daemon-helpers.ts'
 import { writeFakeRepo } from '../helpers/fake-cache.ts'
 import { chunkLengths, pollFor, startNode } from '../integration/swarm-nodes.ts'
-import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CHUNKS_PROTOCOL } from '../../src/protocols/chunks/index.ts'
+import { encodeWant } from '../../src/protocols/chunks/messages.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
 
 const COMMIT = 'c'.repeat(40)
 const MESSAGES = 1000
@@ -28,7 +32,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('hostile input: 1,000 random and mutated messages to each protocol of a real daemon (issue 8)', function () {
+describe('hostile input against a real daemon: 1,000 random and mutated messages per protocol, a flood (issue 8)', function () {
   this.timeout(240_000)
   const home = useDaemonHomes()
   let hostile: Libp2p | undefined
@@ -38,7 +42,7 @@ describe('hostile input: 1,000 random and mutated messages to each protocol of a
     hostile = undefined
   })
 
-  it('crashes nothing, logs each refusal, and keeps serving a well-behaved peer the right bytes', async () => {
+  it('crashes nothing, logs each bad stream, bans a flooder, and keeps serving a well-behaved peer the right bytes', async () => {
     const env = { ...home('target'), HF_HUB_OFFLINE: '1', DEBUG: 'hffs:*' }
     const data = randomBytes(2 * 1024 * 1024 + 123)
     await writeFakeRepo(env.HF_HUB_CACHE, 'models--org--m', COMMIT, [
@@ -95,5 +99,47 @@ describe('hostile input: 1,000 random and mutated messages to each protocol of a
       assert.ok(aborted > MESSAGES / 4, `${protocol}: ${aborted} aborted streams logged`)
     }
     assert.doesNotMatch(log, /uncaught|unhandled/i)
+
+    // A flood, with the daemon's own limits: chunk streams opened and never used. The first ones are held,
+    // the next refused; after enough refusals the flooder is disconnected and banned.
+    const flooder = await createHostileNode()
+    try {
+      const opened: Stream[] = []
+      let attempts = 0
+      const connected = (): boolean => flooder.getConnections(peerIdFromString(node.peerId)).length > 0
+      for (; attempts < 300; attempts++) {
+        const stream = await flooder
+          .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+          .catch(() => null)
+        if (stream !== null) opened.push(stream)
+        if (attempts > 0 && !connected()) break
+      }
+      console.log(`      flood: disconnected after ${attempts + 1} chunk streams (${opened.length} opened)`)
+      assert.ok(attempts < 300, 'the flooder was disconnected')
+      assert.ok(attempts > 32, `not before its ${attempts} streams went past the limits`)
+      const again = await flooder
+        .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+        .catch(() => null)
+      if (again !== null) {
+        let answered = 0
+        again.addEventListener('message', () => answered++)
+        try {
+          again.send(lengthPrefixed(encodeWant(known.chunkHashes.slice(0, 1))))
+        } catch {
+          // already closed by the daemon: what the assertion below expects
+        }
+        await pollFor("the banned flooder's stream closed", 10_000, 50, async () =>
+          again.status === 'open' ? undefined : true,
+        )
+        assert.equal(answered, 0, 'a banned peer gets nothing')
+      }
+      const floodLog = await readFile(join(env.HFFS_HOME, 'daemon.log'), 'utf8')
+      assert.match(floodLog, /kept flooding/)
+    } finally {
+      for (const connection of flooder.getConnections()) connection.abort(new Error('test over'))
+      await flooder.stop()
+    }
+    assert.ok(alive(node.pid), 'the daemon process is alive after the flood')
+    assert.deepEqual(Buffer.concat(await pullKnownChunks(target, known)), data, 'others are still served')
   })
 })

@@ -9,14 +9,18 @@ export const MAX_BATCH_SIZE = 64
 /** Largest answer frame: a status byte and at most one chunk. */
 export const MAX_ANSWER_BYTES = 1 + MAX_CHUNK_SIZE
 
-/** Default inbound streams per connection (one batch each). */
-export const MAX_INBOUND_STREAMS = 32
+/**
+ * Default batches one peer may have being served at once, over all its connections: a puller keeps at most
+ * 8 per blob it pulls (chunk-scheduler's window), a few blobs at a time.
+ */
+export const MAX_IN_FLIGHT_PER_PEER = 32
 
 /**
- * Default batches one peer may have being served at once, over all its connections: twice what one
- * connection allows, room for a second connection (both sides dialling at once), not for a hundred.
+ * Default inbound streams per connection (one batch each): twice what one peer may have served at
+ * once, so that a flooder's extra streams reach the request guard, which counts them against it and
+ * disconnects it, instead of being reset by libp2p unseen.
  */
-export const MAX_IN_FLIGHT_PER_PEER = 2 * MAX_INBOUND_STREAMS
+export const MAX_INBOUND_STREAMS = 2 * MAX_IN_FLIGHT_PER_PEER
 
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64
