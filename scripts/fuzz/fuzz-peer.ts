@@ -18,6 +18,8 @@ export interface FuzzTally {
   table: Record<string, Record<string, number>>
   /** Cases that got at least one byte back from the server. */
   answered: number
+  /** The first few reasons a dial failed, to tell a shut-out from a broken set-up. */
+  dialErrors: string[]
   seconds: number
   /** Seconds until the last quick case ended (slow ones excluded). */
   quickSeconds: number
@@ -47,6 +49,7 @@ export async function fuzzProtocol(params: FuzzProtocolParams): Promise<FuzzTall
     outcomes: {},
     table: {},
     answered: 0,
+    dialErrors: [],
     seconds: 0,
     quickSeconds: 0,
   }
@@ -63,9 +66,10 @@ export async function fuzzProtocol(params: FuzzProtocolParams): Promise<FuzzTall
       tally.sent++
       tally.kinds[c.kind] = (tally.kinds[c.kind] ?? 0) + 1
       const hostileCase = c
-      const run = runCase(params, hostileCase).then(({ outcome, answered }) =>
-        record(hostileCase, outcome, answered),
-      )
+      const run = runCase(params, hostileCase).then(({ outcome, answered, dialError }) => {
+        record(hostileCase, outcome, answered)
+        if (dialError !== undefined && tally.dialErrors.length < 5) tally.dialErrors.push(dialError)
+      })
       // Slow cases take seconds by design: they run beside the others instead of holding a worker.
       if (c.action.do === 'dribble' || c.action.do === 'stall') slow.push(run)
       else await run
@@ -81,14 +85,15 @@ export async function fuzzProtocol(params: FuzzProtocolParams): Promise<FuzzTall
 async function runCase(
   params: FuzzProtocolParams,
   c: HostileCase,
-): Promise<{ outcome: FuzzOutcome; answered: boolean }> {
+): Promise<{ outcome: FuzzOutcome; answered: boolean; dialError?: string }> {
   let stream: Stream
   try {
     stream = await params.node.dialProtocol(params.target, params.protocol, {
       signal: AbortSignal.timeout(10_000),
     })
-  } catch {
-    return { outcome: 'dial-failed', answered: false }
+  } catch (err) {
+    const e = err as Error
+    return { outcome: 'dial-failed', answered: false, dialError: `${e.name}: ${e.message}` }
   }
   let answered = false
   stream.addEventListener('message', () => {

@@ -15,7 +15,6 @@ import { chunkHash, initXet } from '../../src/store/xet/index.ts'
 import { controlRequest, useDaemonHomes } from '../cli/daemon-helpers.ts'
 import { writeFakeRepo } from '../helpers/fake-cache.ts'
 import { chunkLengths, pollFor, startNode } from '../integration/swarm-nodes.ts'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { CHUNKS_PROTOCOL } from '../../src/protocols/chunks/index.ts'
 import { encodeWant } from '../../src/protocols/chunks/messages.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -76,7 +75,11 @@ describe('hostile input against a real daemon: 1,000 random and mutated messages
 
     for (const t of tallies) {
       assert.equal(t.sent, MESSAGES, `${t.protocol}: every case ran`)
-      assert.equal(t.outcomes['dial-failed'] ?? 0, 0, `${t.protocol}: the hostile peer was never shut out`)
+      assert.equal(
+        t.outcomes['dial-failed'] ?? 0,
+        0,
+        `${t.protocol}: never shut out: ${t.dialErrors.join('; ')}`,
+      )
       // The server ended every stream itself, however the peer misbehaved (slow streams by its timeout).
       assert.equal(t.outcomes['gave-up'] ?? 0, 0, `${t.protocol}: ${JSON.stringify(t.outcomes)}`)
       assert.ok(
@@ -106,15 +109,23 @@ describe('hostile input against a real daemon: 1,000 random and mutated messages
     try {
       const opened: Stream[] = []
       let attempts = 0
-      const connected = (): boolean => flooder.getConnections(peerIdFromString(node.peerId)).length > 0
-      for (; attempts < 300; attempts++) {
-        const stream = await flooder
-          .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-          .catch(() => null)
-        if (stream !== null) opened.push(stream)
-        if (attempts > 0 && !connected()) break
+      // The daemon closing the connection (a redial may follow at once: the flag, not the connection count).
+      let dropped = false
+      flooder.addEventListener('peer:disconnect', (evt) => {
+        if (evt.detail.toString() === node.peerId) dropped = true
+      })
+      // In bursts, so that a slow machine still floods faster than held streams time out (10 s).
+      for (; attempts < 300 && !dropped; attempts += 16) {
+        const burst = await Promise.all(
+          Array.from({ length: 16 }, () =>
+            flooder
+              .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+              .catch(() => null),
+          ),
+        )
+        for (const stream of burst) if (stream !== null) opened.push(stream)
       }
-      console.log(`      flood: disconnected after ${attempts + 1} chunk streams (${opened.length} opened)`)
+      console.log(`      flood: disconnected after ${attempts} chunk streams (${opened.length} opened)`)
       assert.ok(attempts < 300, 'the flooder was disconnected')
       assert.ok(attempts > 32, `not before its ${attempts} streams went past the limits`)
       const again = await flooder
