@@ -109,10 +109,10 @@ describe('hostile input against a real daemon: 1,000 random and mutated messages
     try {
       const opened: Stream[] = []
       let attempts = 0
-      // The daemon closing the connection (a redial may follow at once: the flag, not the connection count).
+      // The daemon closing a connection (a redial may open another at once: an event, not a count).
       let dropped = false
-      flooder.addEventListener('peer:disconnect', (evt) => {
-        if (evt.detail.toString() === node.peerId) dropped = true
+      flooder.addEventListener('connection:close', (evt) => {
+        if (evt.detail.remotePeer.toString() === node.peerId) dropped = true
       })
       // In bursts, so that a slow machine still floods faster than held streams time out (10 s).
       for (; attempts < 300 && !dropped; attempts += 16) {
