@@ -10,10 +10,10 @@ export const MAX_BATCH_SIZE = 64
 export const MAX_ANSWER_BYTES = 1 + MAX_CHUNK_SIZE
 
 /**
- * Default batches one peer may have being served at once, over all its connections: a puller keeps at most
- * 8 per blob it pulls (chunk-scheduler's window), a few blobs at a time.
+ * Default batches one peer may have being served (or waiting) at once, over all its connections: a pull
+ * keeps a window of at most 8 per blob in flight to a peer, a few blobs and pulls at a time.
  */
-export const MAX_IN_FLIGHT_PER_PEER = 32
+export const MAX_IN_FLIGHT_PER_PEER = 64
 
 /**
  * Default inbound streams per connection (one batch each): twice what one peer may have served at

@@ -14,8 +14,9 @@ export const RUN_ON_LIMITED_CONNECTION = true
 export const REQUEST_RATE_PER_SEC = 1000
 
 /**
- * Default requests one protocol serves at once for all peers together. A stalled chunk stream holds up to
- * two groups of chunks (~512 KiB): 256 of them bound that memory to ~128 MiB whatever the number of peers.
+ * Default requests one protocol serves at once for all peers together (more wait for a turn). A stalled
+ * chunk stream holds up to two groups of chunks (~512 KiB): 256 bound that to ~128 MiB whatever the number
+ * of peers, and a waiting request holds only its request message.
  */
 export const MAX_IN_FLIGHT_TOTAL = 256
 export const REQUEST_BURST = 1000

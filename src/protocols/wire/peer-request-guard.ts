@@ -11,7 +11,7 @@ export interface RequestLimits {
   maxInFlight: number
   /**
    * Requests of this protocol served at once for all peers together: what bounds the server's memory when
-   * many peers (or one with many identities) all stall. Past it requests are refused, counting against nobody.
+   * many peers (or one with many identities) all stall. Past it requests wait for a turn, in order.
    */
   maxInFlightTotal: number
   /** Requests per second a peer may start, sustained; faster ones wait for their turn (throttled). */
@@ -74,16 +74,19 @@ class LocalBans implements PeerBanList {
 
 /**
  * Admits or refuses each inbound stream of one protocol by the remote peer's in-flight count and request
- * rate (a token bucket per peer). Over the rate a request waits; over `maxInFlight` it is refused (the
- * stream reset with BusyError); after `maxRefusals` refusals in the window the peer's connections are
- * closed and it is banned for `banMs`.
+ * rate (a token bucket per peer). Over the rate a request waits; over `maxInFlight` (waiting ones
+ * included) it is refused (the stream reset with BusyError); after `maxRefusals` refusals in the window
+ * the peer's connections are closed and it is banned for `banMs`. At most `maxInFlightTotal` requests
+ * are served at once; the others wait for a turn.
  */
 export class PeerRequestGuard {
   private readonly limits: RequestLimits
   private readonly bans: PeerBanList
   private readonly closer: ConnectionCloser
   private readonly peers = new Map<string, PeerState>()
-  private inFlightTotal = 0
+  /** Requests being served, all peers together, and the turns of those waiting. */
+  private serving = 0
+  private readonly turns: (() => void)[] = []
 
   constructor(limits: RequestLimits, closer: ConnectionCloser, bans?: PeerBanList) {
     this.limits = limits
@@ -105,25 +108,43 @@ export class PeerRequestGuard {
       connection.abort(err)
       return err
     }
-    if (this.inFlightTotal >= this.limits.maxInFlightTotal) {
-      return new BusyError(`${this.inFlightTotal} requests in flight from all peers, the most allowed`)
-    }
     const state = this.state(peer)
     if (state.inFlight >= this.limits.maxInFlight) return this.refuse(peer, peerId, state, connection)
     state.inFlight++
-    this.inFlightTotal++
     const wait = this.takeToken(state)
     let released = false
+    let served = false
+    const ready = (async () => {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      await this.turn()
+      served = true
+    })()
     return {
-      ready: wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve(),
+      ready,
       release: () => {
         if (released) return
         released = true
         state.inFlight--
-        this.inFlightTotal--
+        if (served) this.endTurn()
         this.forgetIfIdle(peer, state)
       },
     }
+  }
+
+  /** Resolves when one more request may be served (at once while fewer than maxInFlightTotal are). */
+  private async turn(): Promise<void> {
+    if (this.serving < this.limits.maxInFlightTotal) {
+      this.serving++
+      return
+    }
+    // The slot passes straight from the request that ends to this one (see endTurn).
+    await new Promise<void>((resolve) => this.turns.push(resolve))
+  }
+
+  private endTurn(): void {
+    const next = this.turns.shift()
+    if (next !== undefined) next()
+    else this.serving--
   }
 
   private refuse(peer: string, peerId: PeerId, state: PeerState, connection: Connection): Error {
