@@ -94,11 +94,6 @@ export class PeerRequestGuard {
     this.bans = bans ?? new LocalBans()
   }
 
-  /** Peers with requests in flight or recent refusals (bounded by the connections libp2p accepts). */
-  get trackedPeers(): number {
-    return this.peers.size
-  }
-
   /** An admission for a new stream from `connection`'s peer, or the error it is refused with. */
   admit(connection: Connection): Admission | Error {
     const peerId = connection.remotePeer
