@@ -7,8 +7,9 @@
  * libp2p node (random frames, valid messages with bytes flipped, truncated, fields of the wrong type, huge
  * and malformed length prefixes, streams closed or reset mid-message, slow streams, answers never read),
  * then checks that the same daemon process still answers `status` and serves a well-behaved peer the right
- * bytes. Its log is kept in the printed folder. With --target (a running daemon's /ip4/127.0.0.1/tcp/…/p2p/…
- * address, as `hffs-node status` shows) only the fuzz runs. Exits 1 when a check fails.
+ * bytes. Its log is kept in the printed folder. With --target (a running daemon's /ip4/127.0.0.1/tcp/PORT
+ * listen address from `hffs-node status`, then /p2p/ and its peer id) only the fuzz runs. Exits 1 when a
+ * check fails.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
