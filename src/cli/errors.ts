@@ -43,7 +43,7 @@ export function formatError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'EACCES' || code === 'EPERM')
     return `permission denied: ${(err as NodeJS.ErrnoException).path ?? err.message}`
-  if (code === 'ENOSPC') return `disk full: ${err.message}`
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `disk full: ${err.message}`
   if (process.env.HFFS_DEBUG === '1' && err.stack !== undefined) return err.stack
   return `${err.message} (${err.name}; set HFFS_DEBUG=1 for details)`
 }

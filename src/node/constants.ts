@@ -9,8 +9,17 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
 /** Our own Kademlia protocol: a private DHT of hffs nodes, apart from the public IPFS one. */
 export const DHT_PROTOCOL = '/hffs/kad/1.0.0'
 
-/** libp2p prunes connections beyond this many. */
+/**
+ * libp2p refuses inbound connections and prunes outbound ones beyond this many: a LAN or a swarm of a few
+ * dozen machines, with room for DHT peers, while a connection flood costs bounded memory.
+ */
 export const MAX_CONNECTIONS = 200
+
+/**
+ * Streams a remote may open on one connection, all protocols together (yamux resets the rest). Each hffs
+ * protocol allows 64 to 80 (twice what it serves a peer at once) and the DHT, identify and ping a few.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 512
 
 /** libp2p dials at most this many peers at once. */
 export const MAX_PARALLEL_DIALS = 32

@@ -8,7 +8,13 @@ import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
-import { DHT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_PARALLEL_DIALS } from './constants.ts'
+import {
+  DHT_PROTOCOL,
+  DIAL_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_PARALLEL_DIALS,
+  MAX_STREAMS_PER_CONNECTION,
+} from './constants.ts'
 
 /**
  * A libp2p service factory, as the wire protocols export them: `(components) => service`. Typed loosely
@@ -54,7 +60,7 @@ export function transportStack(): Pick<
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION })],
   }
 }
 

@@ -1,9 +1,16 @@
-/** Peers left out of pulls until a time, e.g. after sending a chunk that failed its hash. */
+/** Bans remembered before expired ones are swept out. */
+const SWEEP_AT = 1024
+
+/**
+ * Peers left out until a time: out of pulls after sending a chunk that failed its hash, and refused by
+ * every protocol server (their connections closed) after flooding one with requests.
+ */
 export class PeerBans {
   private readonly until = new Map<string, number>()
 
   ban(peerId: string, forMs: number): void {
-    this.until.set(peerId, Date.now() + forMs)
+    if (this.until.size >= SWEEP_AT) this.list()
+    this.until.set(peerId, Math.max(this.until.get(peerId) ?? 0, Date.now() + forMs))
   }
 
   isBanned(peerId: string): boolean {
@@ -14,9 +21,10 @@ export class PeerBans {
     return false
   }
 
+  /** Bans in force; expired ones are forgotten on the way. */
   list(): { peerId: string; until: string }[] {
-    return [...this.until.entries()]
-      .filter(([, t]) => t > Date.now())
-      .map(([peerId, t]) => ({ peerId, until: new Date(t).toISOString() }))
+    const now = Date.now()
+    for (const [peerId, t] of this.until) if (t <= now) this.until.delete(peerId)
+    return [...this.until.entries()].map(([peerId, t]) => ({ peerId, until: new Date(t).toISOString() }))
   }
 }

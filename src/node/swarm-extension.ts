@@ -97,11 +97,12 @@ export function swarmExtension(): SwarmExtension {
           (ctx.index.verifiedFilesOf(etag).length > 0 && ctx.index.getManifest(etag) !== null) ||
           inProgress.manifest(etag) !== null,
       )
+      // One ban list: a peer that floods one protocol is refused by all, and left out of our pulls.
       return {
-        intent: intentProtocol({ board: coordinator }),
-        manifest: manifestProtocol({ snapshots: served, manifests: served }),
-        have: haveProtocol({ haves: sources }),
-        chunks: chunksProtocol({ chunks: capped }),
+        intent: intentProtocol({ board: coordinator, bans }),
+        manifest: manifestProtocol({ snapshots: served, manifests: served, bans }),
+        have: haveProtocol({ haves: sources, bans }),
+        chunks: chunksProtocol({ chunks: capped, bans }),
       }
     },
     start(parts) {

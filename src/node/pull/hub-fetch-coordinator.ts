@@ -28,6 +28,11 @@ const HEARD_TTL_MS = 15_000
 const SETTLE_MS = 400
 const POLL_MS = 500
 const ASK_TIMEOUT_MS = 3_000
+/**
+ * Blobs whose intents are remembered: every peer may tell us about any etag, so what we heard is pruned
+ * past this many (stale entries first, then the oldest), else a peer could grow it without end.
+ */
+const MAX_HEARD_BLOBS = 4096
 
 /**
  * Keeps a LAN from fetching the same blob from the Hub several times. A node that needs a blob no peer
@@ -52,8 +57,29 @@ export class HubFetchCoordinator implements IntentBoard {
 
   note(etag: string, peerId: string, state: IntentState): void {
     let peers = this.heard.get(etag)
-    if (peers === undefined) this.heard.set(etag, (peers = new Map()))
+    if (peers === undefined) {
+      if (this.heard.size >= MAX_HEARD_BLOBS) this.prune()
+      this.heard.set(etag, (peers = new Map()))
+    }
     peers.set(peerId, { state, at: Date.now() })
+  }
+
+  /** Blobs with intents remembered (bounded by MAX_HEARD_BLOBS). */
+  get heardBlobs(): number {
+    return this.heard.size
+  }
+
+  /** Forgets what is stale; if that is not enough, the blobs heard of first, down to 3/4 of the bound. */
+  private prune(): void {
+    const now = Date.now()
+    for (const [etag, peers] of this.heard) {
+      for (const [peer, h] of peers) if (now - h.at >= HEARD_TTL_MS) peers.delete(peer)
+      if (peers.size === 0) this.heard.delete(etag)
+    }
+    for (const etag of this.heard.keys()) {
+      if (this.heard.size < (MAX_HEARD_BLOBS * 3) / 4) break
+      this.heard.delete(etag)
+    }
   }
 
   /** This node starts fetching the blob from the Hub (until `done`). */

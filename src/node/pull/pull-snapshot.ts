@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { diskFullOr } from './disk-full.ts'
 import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
 import { etagKind } from '../../store/blob-etag.ts'
 import {
@@ -106,6 +107,14 @@ export interface PullResult {
  * file from the Hub; links the snapshot, writes the ref, records blobs and manifests in the index.
  */
 export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResult> {
+  try {
+    return await pullSnapshotOnce(params)
+  } catch (err) {
+    throw diskFullOr(err, params.cacheDir)
+  }
+}
+
+async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult> {
   const { cacheDir, repo, signal } = params
   await initXet()
   const snapshot = await resolveSnapshot({ ...params, revision: params.revision })

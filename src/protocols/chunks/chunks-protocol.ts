@@ -9,6 +9,7 @@ import {
   MAX_ANSWER_BYTES,
   MAX_BATCH_SIZE,
   MAX_INBOUND_STREAMS,
+  MAX_IN_FLIGHT_PER_PEER,
   MAX_OUTBOUND_STREAMS,
   SEND_GROUP,
 } from './constants.ts'
@@ -37,6 +38,9 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.source = init.chunks
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

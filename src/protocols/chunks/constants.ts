@@ -9,8 +9,18 @@ export const MAX_BATCH_SIZE = 64
 /** Largest answer frame: a status byte and at most one chunk. */
 export const MAX_ANSWER_BYTES = 1 + MAX_CHUNK_SIZE
 
-/** Default inbound streams per connection (one batch each). */
-export const MAX_INBOUND_STREAMS = 32
+/**
+ * Default batches one peer may have being served (or waiting) at once, over all its connections: a pull
+ * keeps a window of at most 8 per blob in flight to a peer, a few blobs and pulls at a time.
+ */
+export const MAX_IN_FLIGHT_PER_PEER = 64
+
+/**
+ * Default inbound streams per connection (one batch each): twice what one peer may have served at
+ * once, so that a flooder's extra streams reach the request guard, which counts them against it and
+ * disconnects it, instead of being reset by libp2p unseen.
+ */
+export const MAX_INBOUND_STREAMS = 2 * MAX_IN_FLIGHT_PER_PEER
 
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64

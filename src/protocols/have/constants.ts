@@ -14,10 +14,23 @@ export const MAX_HAVE_CHUNKS = 2_097_152
 export const MAX_SUBSCRIPTIONS_PER_PEER = 32
 
 /**
- * Default inbound streams per connection (one subscription each): room above MAX_SUBSCRIPTIONS_PER_PEER so
- * that a peer over its limit gets a `busy` answer rather than a reset stream.
+ * Default have streams one peer may have open on this node at once, over all its connections: room above
+ * MAX_SUBSCRIPTIONS_PER_PEER so that a peer over its limit gets a `busy` answer rather than a reset stream.
  */
-export const MAX_INBOUND_STREAMS = 40
+export const MAX_IN_FLIGHT_PER_PEER = MAX_SUBSCRIPTIONS_PER_PEER + 8
+
+/**
+ * Default inbound streams per connection (one subscription each): twice what one peer may have served at
+ * once, so that a flooder's extra streams reach the request guard, which counts them against it and
+ * disconnects it, instead of being reset by libp2p unseen.
+ */
+export const MAX_INBOUND_STREAMS = 2 * MAX_IN_FLIGHT_PER_PEER
+
+/**
+ * Default have streams open at once for all peers together: subscriptions are long-lived and small (a
+ * listener and a few KiB), and a LAN of dozens of peers pulling several blobs each holds hundreds.
+ */
+export const MAX_IN_FLIGHT_TOTAL = 2048
 
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64

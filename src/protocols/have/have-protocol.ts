@@ -8,6 +8,8 @@ import {
   HAVE_PROTOCOL,
   MAX_HAVE_CHUNKS,
   MAX_INBOUND_STREAMS,
+  MAX_IN_FLIGHT_PER_PEER,
+  MAX_IN_FLIGHT_TOTAL,
   MAX_OUTBOUND_STREAMS,
   MAX_REQUEST_BYTES,
   MAX_SUBSCRIPTIONS_PER_PEER,
@@ -39,6 +41,10 @@ export class DefaultHaveProtocol extends ProtocolService implements HaveProtocol
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      maxInFlightTotal: MAX_IN_FLIGHT_TOTAL,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.source = init.haves
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

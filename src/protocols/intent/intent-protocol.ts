@@ -9,7 +9,18 @@ import type { ProtocolComponents } from '../wire/components.ts'
 import type { AbortOptions, Connection, DialTarget, Stream } from '@libp2p/interface'
 
 const STATES: readonly IntentState[] = ['none', 'wanting', 'fetching', 'have']
+/** An intent message is an etag and a state word in CBOR: ~100 bytes. */
 const MAX_MESSAGE_BYTES = 256
+/** Default questions one peer may have being answered at once: it asks once per blob it is about to fetch. */
+const MAX_IN_FLIGHT_PER_PEER = 32
+/**
+ * Default inbound streams per connection: twice what one peer may have served at
+ * once, so that a flooder's extra streams reach the request guard, which counts them against it and
+ * disconnects it, instead of being reset by libp2p unseen.
+ */
+const MAX_INBOUND_STREAMS = 2 * MAX_IN_FLIGHT_PER_PEER
+/** Default outbound streams per connection. */
+const MAX_OUTBOUND_STREAMS = 32
 
 export class DefaultIntentProtocol extends ProtocolService implements IntentProtocol {
   private readonly init: IntentProtocolInit
@@ -19,9 +30,12 @@ export class DefaultIntentProtocol extends ProtocolService implements IntentProt
     super(components, {
       protocol: INTENT_PROTOCOL,
       component: 'hffs:intent',
-      maxInboundStreams: init.maxInboundStreams ?? 32,
-      maxOutboundStreams: init.maxOutboundStreams ?? 32,
+      maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.init = init
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

@@ -25,8 +25,15 @@ export const MANIFEST_ENTRY_BYTES = 36
 /** Default largest manifest accepted by the client, in chunks: about 128 GiB of 64 KiB chunks. */
 export const MAX_MANIFEST_CHUNKS = 2_097_152
 
-/** Default inbound streams per connection (one request each). */
-export const MAX_INBOUND_STREAMS = 32
+/** Default requests one peer may have being served at once, over all its connections (a pull asks one per blob). */
+export const MAX_IN_FLIGHT_PER_PEER = 32
+
+/**
+ * Default inbound streams per connection (one request each): twice what one peer may have served at
+ * once, so that a flooder's extra streams reach the request guard, which counts them against it and
+ * disconnects it, instead of being reset by libp2p unseen.
+ */
+export const MAX_INBOUND_STREAMS = 2 * MAX_IN_FLIGHT_PER_PEER
 
 /** Default outbound streams per connection. */
 export const MAX_OUTBOUND_STREAMS = 64

@@ -8,6 +8,7 @@ import {
   MANIFEST_PAGE_CHUNKS,
   MANIFEST_PROTOCOL,
   MAX_INBOUND_STREAMS,
+  MAX_IN_FLIGHT_PER_PEER,
   MAX_LISTING_BYTES,
   MAX_LISTING_FILES,
   MAX_MANIFEST_CHUNKS,
@@ -50,6 +51,9 @@ export class DefaultManifestProtocol extends ProtocolService implements Manifest
       maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
       maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       runOnLimitedConnection: init.runOnLimitedConnection,
+      maxInFlightPerPeer: MAX_IN_FLIGHT_PER_PEER,
+      requestLimits: init.requestLimits,
+      bans: init.bans,
     })
     this.init = init
     this.messageTimeout = init.messageTimeout ?? MESSAGE_TIMEOUT

@@ -1,8 +1,10 @@
+import type { PeerBanList, RequestLimits } from './peer-request-guard.ts'
 import type {
   AbortOptions,
   ComponentLogger,
   Connection,
   DialTarget,
+  PeerId,
   StreamHandler,
   StreamHandlerOptions,
 } from '@libp2p/interface'
@@ -19,6 +21,8 @@ export interface ProtocolComponents {
   }
   connectionManager: {
     openConnection(peer: DialTarget, options?: AbortOptions): Promise<Connection>
+    /** Drops every connection of a peer (a flooder); optional so that test doubles may leave it out. */
+    closeConnections?(peer: PeerId, options?: AbortOptions): Promise<void>
   }
   logger: ComponentLogger
 }
@@ -33,4 +37,8 @@ export interface StreamLimitsInit {
   runOnLimitedConnection?: boolean
   /** Milliseconds allowed for each message read or written. Default: 10 000. */
   messageTimeout?: number
+  /** Per-peer request limits of the server; defaults in ./constants.ts and each protocol's constants. */
+  requestLimits?: Partial<RequestLimits>
+  /** Where flooders are banned; share one list among the services. Default: a list of this service's own. */
+  bans?: PeerBanList
 }

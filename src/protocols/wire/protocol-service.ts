@@ -1,5 +1,14 @@
-import { RUN_ON_LIMITED_CONNECTION } from './constants.ts'
+import {
+  FLOODER_BAN_MS,
+  MAX_IN_FLIGHT_TOTAL,
+  MAX_REFUSALS,
+  REFUSAL_WINDOW_MS,
+  REQUEST_BURST,
+  REQUEST_RATE_PER_SEC,
+  RUN_ON_LIMITED_CONNECTION,
+} from './constants.ts'
 import { FramedStream, type FramedStreamOptions } from './framed-stream.ts'
+import { PeerRequestGuard, type PeerBanList, type RequestLimits } from './peer-request-guard.ts'
 import type { ProtocolComponents } from './components.ts'
 import type { Connection, DialTarget, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 
@@ -10,6 +19,12 @@ export interface ProtocolServiceInit {
   maxInboundStreams: number
   maxOutboundStreams: number
   runOnLimitedConnection?: boolean
+  /** Requests one peer may have served at once (the protocol's default), and overrides of any limit. */
+  maxInFlightPerPeer: number
+  /** Requests served at once for all peers together; default MAX_IN_FLIGHT_TOTAL. */
+  maxInFlightTotal?: number
+  requestLimits?: Partial<RequestLimits>
+  bans?: PeerBanList
 }
 
 /** An outbound stream and the peer at its other end. */
@@ -28,6 +43,7 @@ export abstract class ProtocolService implements Startable {
   protected readonly components: ProtocolComponents
   protected readonly log: Logger
   private readonly serviceInit: ProtocolServiceInit
+  private readonly guard: PeerRequestGuard
   private started = false
 
   constructor(components: ProtocolComponents, init: ProtocolServiceInit) {
@@ -35,6 +51,17 @@ export abstract class ProtocolService implements Startable {
     this.serviceInit = init
     this.protocol = init.protocol
     this.log = components.logger.forComponent(init.component)
+    const limits: RequestLimits = {
+      maxInFlight: init.maxInFlightPerPeer,
+      maxInFlightTotal: init.maxInFlightTotal ?? MAX_IN_FLIGHT_TOTAL,
+      ratePerSec: REQUEST_RATE_PER_SEC,
+      burst: REQUEST_BURST,
+      maxRefusals: MAX_REFUSALS,
+      refusalWindowMs: REFUSAL_WINDOW_MS,
+      banMs: FLOODER_BAN_MS,
+      ...init.requestLimits,
+    }
+    this.guard = new PeerRequestGuard(limits, components.connectionManager, init.bans)
   }
 
   /** Serves one inbound stream; an error it throws aborts that stream only. */
@@ -106,12 +133,21 @@ export abstract class ProtocolService implements Startable {
   }
 
   private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const admission = this.guard.admit(connection)
+    if (admission instanceof Error) {
+      this.log('%s from %p refused: %s', this.protocol, connection.remotePeer, admission.message)
+      stream.abort(admission)
+      return
+    }
     try {
+      await admission.ready
       await this.handleStream(stream, connection)
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       this.log('%s from %p aborted: %s: %s', this.protocol, connection.remotePeer, error.name, error.message)
       stream.abort(error)
+    } finally {
+      admission.release()
     }
   }
 }
