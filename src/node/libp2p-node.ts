@@ -1,4 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
@@ -8,6 +9,9 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import { DHT_PROTOCOL, DIAL_TIMEOUT_MS, MAX_CONNECTIONS, MAX_PARALLEL_DIALS } from './constants.ts'
+import { RELAY_MAX_STOP_STREAMS } from './relay-constants.ts'
+import { relayReservations } from './relay-reservations.ts'
+import { relayServer, type RelayServerLimits } from './relay-server.ts'
 
 /**
  * A libp2p service factory, as the wire protocols export them: `(components) => service`. Typed loosely
@@ -34,11 +38,15 @@ export interface CreateHffsNodeParams {
   mdns: boolean
   /** More libp2p services, by name (the wire protocols); a name may not replace a built-in one. */
   services?: Record<string, ServiceFactory>
+  /** Circuit relays to reserve a slot on (multiaddrs ending in /p2p/ID); default none. */
+  relays?: readonly string[]
+  /** Be a circuit-relay v2 server with these caps; default: not a relay. */
+  relayServer?: RelayServerLimits
   /** Start listening at once; default true. */
   start?: boolean
 }
 
-const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
+const BUILT_IN = ['identify', 'ping', 'dht', 'mdns', 'relay', 'relayReservations']
 
 /** TCP, Noise and Yamux as every hffs node runs them (benchmarks build their baseline from this too). */
 export function transportStack(): Pick<
@@ -55,7 +63,8 @@ export function transportStack(): Pick<
 /**
  * The node's libp2p: TCP, Noise, Yamux, identify, ping, our private Kademlia DHT in server mode (peers on a
  * LAN are dialable, so private addresses are kept), and mDNS when enabled. libp2p 3 does not dial the peers
- * mDNS finds: see DiscoveryDialer.
+ * mDNS finds: see DiscoveryDialer. With relays: the circuit transport and reservations on them (see
+ * RelayReservations); as a relay: a circuit-relay v2 server.
  */
 export async function createHffsNode(params: CreateHffsNodeParams): Promise<HffsLibp2p> {
   for (const name of Object.keys(params.services ?? {})) {
@@ -71,14 +80,25 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
       logPrefix: 'libp2p:hffs-dht',
     }) as ServiceFactory,
     ...(params.mdns ? { mdns: mdns() as ServiceFactory } : {}),
+    ...(params.relayServer !== undefined ? { relay: relayServer(params.relayServer) } : {}),
     ...params.services,
+  }
+  const relays = params.relays ?? []
+  const stack = transportStack()
+  if (relays.length > 0) {
+    // Relayed connections in and out; the reservations themselves are kept by relayReservations.
+    stack.transports = [
+      ...(stack.transports ?? []),
+      circuitRelayTransport({ maxInboundStopStreams: RELAY_MAX_STOP_STREAMS }),
+    ]
+    services.relayReservations = relayReservations({ relays }) as ServiceFactory
   }
   return createLibp2p<HffsServices>({
     privateKey: params.privateKey,
     start: params.start ?? true,
     nodeInfo: { name: 'hffs-node' },
     addresses: { listen: params.listen },
-    ...transportStack(),
+    ...stack,
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxParallelDials: MAX_PARALLEL_DIALS,

@@ -17,6 +17,8 @@ interface StartArgs {
   mdns?: boolean
   'max-upload-rate'?: number
   'max-download-rate'?: number
+  relay?: string[]
+  'relay-server'?: boolean
   foreground: boolean
 }
 
@@ -48,6 +50,16 @@ export const startCommand: CommandModule<object, StartArgs> = {
         type: 'number',
         describe: 'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
       })
+      .option('relay', {
+        type: 'string',
+        array: true,
+        describe:
+          'Circuit relay to reserve a slot on (multiaddr ending in /p2p/ID), repeatable (or config relays)',
+      })
+      .option('relay-server', {
+        type: 'boolean',
+        describe: 'Be a circuit relay for the swarm (config relayServer; caps relayMax*)',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -62,6 +74,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       mdns: args.mdns,
       maxUploadRate: args['max-upload-rate'],
       maxDownloadRate: args['max-download-rate'],
+      relays: args.relay,
+      relayServer: args['relay-server'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
@@ -124,6 +138,9 @@ function forwardedFlags(args: StartArgs): string[] {
   for (const flag of ['max-upload-rate', 'max-download-rate'] as const) {
     if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
   }
+  for (const r of args.relay ?? []) out.push('--relay', r)
+  if (args['relay-server'] !== undefined)
+    out.push(args['relay-server'] ? '--relay-server' : '--no-relay-server')
   return out
 }
 
