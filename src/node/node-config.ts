@@ -137,19 +137,20 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
     out[key] = obj[key] as boolean
   }
   if (obj.relays !== undefined) out.relays = parseRelays(obj.relays, fail)
-  const counts = [
-    ['chunkCacheBytes', Number.MAX_SAFE_INTEGER],
-    ['maxUploadRate', Number.MAX_SAFE_INTEGER],
-    ['maxDownloadRate', Number.MAX_SAFE_INTEGER],
-    ['relayMaxBytes', Number.MAX_SAFE_INTEGER],
-    ['relayMaxDurationMs', RELAY_MAX_DURATION_CAP_MS],
-  ] as const
-  for (const [key, max] of counts) {
+  for (const key of ['chunkCacheBytes', 'maxUploadRate', 'maxDownloadRate', 'relayMaxBytes'] as const) {
     const n = obj[key]
     if (n === undefined) continue
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > max)
-      fail(`"${key}" must be a whole number from 0 to ${max}, got ${JSON.stringify(n)}`)
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      fail(`"${key}" must be a whole number of bytes, got ${JSON.stringify(n)}`)
     out[key] = n as number
+  }
+  if (obj.relayMaxDurationMs !== undefined) {
+    const n = obj.relayMaxDurationMs
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > RELAY_MAX_DURATION_CAP_MS)
+      fail(
+        `"relayMaxDurationMs" must be a whole number of ms from 0 to ${RELAY_MAX_DURATION_CAP_MS}, got ${JSON.stringify(n)}`,
+      )
+    out.relayMaxDurationMs = n as number
   }
   if (obj.relayMaxReservations !== undefined) {
     const n = obj.relayMaxReservations

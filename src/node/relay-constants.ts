@@ -18,7 +18,11 @@ export const RELAY_RETRY_MIN_MS = 1_000
 export const RELAY_RETRY_MAX_MS = 30_000
 
 /** Peers behind the relays are looked up in the DHT this often, and this soon after a relay connects. */
-export const RELAY_PEER_SEARCH_MS = 30_000
+export const RELAY_PEER_SEARCH_MS = 10_000
 export const RELAY_PEER_SEARCH_DELAY_MS = 1_000
 /** One DHT lookup gives up after this long. */
 export const RELAY_PEER_SEARCH_TIMEOUT_MS = 20_000
+/** Peers dialled per search at most, a few at a time, each dial bounded (direct addresses time out first). */
+export const RELAY_PEER_SEARCH_MAX_DIALS = 64
+export const RELAY_DIAL_CONCURRENCY = 4
+export const RELAY_DIAL_TIMEOUT_MS = 30_000

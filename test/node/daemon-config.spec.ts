@@ -17,6 +17,11 @@ describe('node config', () => {
       chunkCacheBytes: 10_000_000_000,
       maxUploadRate: 0,
       maxDownloadRate: 0,
+      relays: [],
+      relayServer: false,
+      relayMaxReservations: 128,
+      relayMaxBytes: 0,
+      relayMaxDurationMs: 0,
     })
   })
 
@@ -61,7 +66,7 @@ describe('node config', () => {
       [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
       [
         { prot: 1 },
-        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate\)/,
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, relays, relayServer, relayMaxReservations, relayMaxBytes, relayMaxDurationMs\)/,
       ],
     ]
     for (const [raw, message] of bad) {
