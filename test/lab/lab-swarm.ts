@@ -1,5 +1,6 @@
 // Real daemons and a mock Hub on the hosts of a lab (scripts/lab): the helpers of the scenario specs.
 import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +14,7 @@ const MOCK_HUB_CLI = fileURLToPath(new URL('../../scripts/mock-hub/cli.ts', impo
 export const HUB_PORT = 8080
 export const P2P_PORT = 4001
 const CONTROL_PORT = 9009
-const READY_TIMEOUT_MS = 60_000
+const READY_TIMEOUT_MS = 120_000
 const STOP_TIMEOUT_MS = 20_000
 
 export interface DaemonOptions {
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   relayServer?: boolean
   /** HF_HUB_OFFLINE for the CLI commands run against this daemon (a host that cannot reach the Hub). */
   offline?: boolean
+  /** More environment for the daemon only (e.g. DEBUG for libp2p's own logs). */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface LabDaemon {
@@ -117,8 +120,15 @@ export class LabSwarm {
     args.push('--listen', `/ip4/0.0.0.0/tcp/${P2P_PORT}`, opts.mdns === true ? '--mdns' : '--no-mdns')
     for (const r of opts.relays ?? []) args.push('--relay', r)
     if (opts.relayServer === true) args.push('--relay-server')
-    const child = this.lab.spawn(host, node, args, { env })
+    const child = this.lab.spawn(host, node, args, {
+      env: { ...env, HFFS_DEBUG: process.env.HFFS_LAB_DEBUG === '1' ? '1' : '', ...opts.env },
+    })
     const output = new ChildOutput(child)
+    // Each daemon's log, kept with the run's files (see HFFS_LAB_KEEP in the README).
+    await mkdir(join(this.root, 'logs'), { recursive: true })
+    const log = createWriteStream(join(this.root, 'logs', `${host}.log`), { flags: 'a' })
+    child.stderr?.on('data', (text: string) => log.write(text))
+    child.once('close', () => log.end())
     let peerLine: string
     try {
       peerLine = await output.waitForLine(/^peer id\s/, READY_TIMEOUT_MS)
