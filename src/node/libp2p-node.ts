@@ -46,6 +46,14 @@ export interface CreateHffsNodeParams {
   start?: boolean
 }
 
+/**
+ * libp2p pings every connection and, by default, aborts it when a ping takes longer than a few times the
+ * usual round trip. Behind a busy CPU or a saturated link (a bulk transfer, a relay) a ping waits seconds
+ * behind chunk data, and the connection, with every transfer on it, was cut. Only a long silence does it now.
+ */
+const CONNECTION_PING_MIN_TIMEOUT_MS = 30_000
+const CONNECTION_PING_MAX_TIMEOUT_MS = 60_000
+
 const BUILT_IN = ['identify', 'ping', 'dht', 'mdns', 'relay', 'relayReservations']
 
 /** TCP, Noise and Yamux as every hffs node runs them (benchmarks build their baseline from this too). */
@@ -99,6 +107,9 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     nodeInfo: { name: 'hffs-node' },
     addresses: { listen: params.listen },
     ...stack,
+    connectionMonitor: {
+      pingTimeout: { minTimeout: CONNECTION_PING_MIN_TIMEOUT_MS, maxTimeout: CONNECTION_PING_MAX_TIMEOUT_MS },
+    },
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,
       maxParallelDials: MAX_PARALLEL_DIALS,
