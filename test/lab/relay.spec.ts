@@ -124,7 +124,7 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
     for (const host of siteB) assert.equal(await swarm.fileHash(host, m.repo, FILE), sha256(m.bytes))
     for (const r of results) assert.equal(r.bytesFromHub, 0)
     assert.ok(relayed >= m.bytes.length, `the relay sent only ${relayed} bytes into site B`)
-    // The issue's target is 1.5x; measured 1.9-2.3x: a peer that starts the blob a moment later has no
+    // The issue's target is 1.5x; measured 1.9-2.3x. Likely cause: a peer that starts the blob later has no
     // have-map yet, answers "missing", and is not asked again, so its chunks cross the relay again. 2.5x
     // still proves the site shares over its LAN (three separate pulls are 3x).
     assert.ok(
