@@ -78,14 +78,6 @@ export async function scheduleChunks(
     if (known === true) peer.missing.delete(key)
     return known !== false && !peer.missing.has(key)
   }
-  // Equally rare chunks in an order of this node's own: nodes that pull one blob at once from the same
-  // far peer (a relay, a slow link) ask it for different chunks, then trade them among themselves.
-  const order = new Map<string, number>()
-  const tie = (key: string): number => {
-    let v = order.get(key)
-    if (v === undefined) order.set(key, (v = Math.random()))
-    return v
-  }
   const rarity = (key: string): number => states.filter((p) => !p.dead && holds(p, key)).length
 
   const pick = (peer: PeerState): string[] => {
@@ -100,7 +92,7 @@ export async function scheduleChunks(
     }
     if (ranked && candidates.length > options.batchSize) {
       const r = new Map(candidates.map((k) => [k, rarity(k)]))
-      candidates = candidates.sort((a, b) => (r.get(a) as number) - (r.get(b) as number) || tie(a) - tie(b))
+      candidates = candidates.sort((a, b) => (r.get(a) as number) - (r.get(b) as number))
     }
     const batch = candidates.slice(0, options.batchSize)
     if (batch.length === 0 && pending.size === 0) {

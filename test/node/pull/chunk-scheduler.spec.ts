@@ -125,27 +125,4 @@ describe('scheduleChunks', () => {
     )
     assert.deepEqual(dropped, [])
   })
-
-  it('takes equally rare chunks in an order of its own, so that nodes pulling at once ask for different ones', async () => {
-    const wanted = keys(64)
-    const all = new Set(wanted.keys())
-    const availability: Availability = { has: () => true, onChange: () => {} }
-    const firstBatch = async (): Promise<string[]> => {
-      const a = peer('a', all)
-      const b = peer('b', all)
-      await scheduleChunks(
-        new Map(wanted),
-        [a, b],
-        { batchSize: 8, window: 1, maxFailures: 3 },
-        async () => {},
-        undefined,
-        availability,
-      )
-      return a.asked.slice(0, 8)
-    }
-    const one = await firstBatch()
-    const two = await firstBatch()
-    assert.equal(one.length, 8)
-    assert.notDeepEqual(one, two)
-  })
 })
