@@ -13,6 +13,8 @@ import { createHffsNode, type ServiceFactory } from './libp2p-node.ts'
 import { errorMessage, loggerFactory, type LoggerFactory } from './logger.ts'
 import type { NodeConfig } from './node-config.ts'
 import { PeerBook } from './peer-book.ts'
+import { relayPeerId, relayServerLimits } from './relay-config.ts'
+import { RelayPeerFinder } from './relay-peer-finder.ts'
 import { loadOrCreatePeerKey } from './peer-key.ts'
 import { loadSwarmKey } from './swarm-key.ts'
 import { TransferRegistry } from './transfer-registry.ts'
@@ -87,18 +89,22 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
       }
     }
     const swarmKey = config.swarmKey === undefined ? undefined : await loadSwarmKey(config.swarmKey)
+    const relays = config.relays ?? []
     const libp2p = await createHffsNode({
       privateKey,
       listen: config.listen,
       mdns: config.mdns,
       services,
       swarmKey,
+      relays,
+      relayServer: relayServerLimits(config),
     })
     undo.push(() => libp2p.stop())
     const peers = await PeerBook.open({
       node: libp2p,
       home,
-      bootstrap: config.bootstrap,
+      // Relays are kept connected like bootstrap peers, and bootstrap the DHT that finds the other sites.
+      bootstrap: [...config.bootstrap, ...relays.filter((r) => !config.bootstrap.includes(r))],
       trust,
       logger: logger('peers'),
       redialMinMs: params.redialMinMs,
@@ -127,6 +133,15 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
     undo.push(() => peers.stop())
     content.start()
     undo.push(() => content.stop())
+    if (relays.length > 0) {
+      const finder = new RelayPeerFinder({
+        node: libp2p,
+        relayPeerIds: relays.map(relayPeerId),
+        logger: logger('relay'),
+      })
+      finder.start()
+      undo.push(() => finder.stop())
+    }
     for (const ext of extensions) {
       await ext.start?.(parts)
       if (ext.stop !== undefined) undo.push(() => ext.stop?.())

@@ -1,4 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PeerDiscovery, PrivateKey } from '@libp2p/interface'
@@ -15,6 +16,9 @@ import {
   MAX_PARALLEL_DIALS,
   MAX_STREAMS_PER_CONNECTION,
 } from './constants.ts'
+import { RELAY_MAX_STOP_STREAMS } from './relay-constants.ts'
+import { relayReservations } from './relay-reservations.ts'
+import { relayServer, type RelayServerLimits } from './relay-server.ts'
 
 /**
  * A libp2p service factory, as the wire protocols export them: `(components) => service`. Typed loosely
@@ -43,11 +47,23 @@ export interface CreateHffsNodeParams {
   services?: Record<string, ServiceFactory>
   /** Private swarm: a checked swarm key (loadSwarmKey); only nodes with the same key can connect. */
   swarmKey?: Uint8Array
+  /** Circuit relays to reserve a slot on (multiaddrs ending in /p2p/ID); default none. */
+  relays?: readonly string[]
+  /** Be a circuit-relay v2 server with these caps; default: not a relay. */
+  relayServer?: RelayServerLimits
   /** Start listening at once; default true. */
   start?: boolean
 }
 
-const BUILT_IN = ['identify', 'ping', 'dht', 'mdns']
+/**
+ * libp2p pings every connection and, by default, aborts it when a ping takes longer than a few times the
+ * usual round trip. Behind a busy CPU or a saturated link (a bulk transfer, a relay) a ping waits seconds
+ * behind chunk data, and the connection, with every transfer on it, was cut. Only a long silence does it now.
+ */
+const CONNECTION_PING_MIN_TIMEOUT_MS = 30_000
+const CONNECTION_PING_MAX_TIMEOUT_MS = 60_000
+
+const BUILT_IN = ['identify', 'ping', 'dht', 'mdns', 'relay', 'relayReservations']
 
 /** Ping streams per connection each way (the default of 1 fails when two monitors ping at once). */
 const PING_STREAMS = 4
@@ -67,7 +83,8 @@ export function transportStack(): Pick<
 /**
  * The node's libp2p: TCP, Noise, Yamux, identify, ping, our private Kademlia DHT in server mode (peers on a
  * LAN are dialable, so private addresses are kept), and mDNS when enabled. libp2p 3 does not dial the peers
- * mDNS finds: see DiscoveryDialer.
+ * mDNS finds: see DiscoveryDialer. With relays: the circuit transport and reservations on them (see
+ * RelayReservations); as a relay: a circuit-relay v2 server.
  */
 export async function createHffsNode(params: CreateHffsNodeParams): Promise<HffsLibp2p> {
   for (const name of Object.keys(params.services ?? {})) {
@@ -84,17 +101,28 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
       logPrefix: 'libp2p:hffs-dht',
     }) as ServiceFactory,
     ...(params.mdns ? { mdns: mdns() as ServiceFactory } : {}),
+    ...(params.relayServer !== undefined ? { relay: relayServer(params.relayServer) } : {}),
     ...params.services,
+  }
+  const relays = params.relays ?? []
+  const stack = transportStack()
+  if (relays.length > 0) {
+    // Relayed connections in and out; the reservations themselves are kept by relayReservations.
+    stack.transports = [
+      ...(stack.transports ?? []),
+      circuitRelayTransport({ maxInboundStopStreams: RELAY_MAX_STOP_STREAMS }),
+    ]
+    services.relayReservations = relayReservations({ relays }) as ServiceFactory
   }
   return createLibp2p<HffsServices>({
     privateKey: params.privateKey,
     start: params.start ?? true,
     nodeInfo: { name: 'hffs-node' },
     addresses: { listen: params.listen },
-    ...transportStack(),
-    // A connection busy with bulk transfer answers a ping late (it queues behind the data): judging it dead
-    // for that would cut every transfer on it. Dead connections end by TCP, and manual peers are redialled.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...stack,
+    connectionMonitor: {
+      pingTimeout: { minTimeout: CONNECTION_PING_MIN_TIMEOUT_MS, maxTimeout: CONNECTION_PING_MAX_TIMEOUT_MS },
+    },
     ...(params.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: params.swarmKey }) }),
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,

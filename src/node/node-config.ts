@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
 import { DEFAULT_CONTROL_PORT, DEFAULT_LISTEN } from './constants.ts'
 import { parseGatewayListenAddress } from './gateway/listen-address.ts'
+import { RELAY_MAX_DURATION_CAP_MS, RELAY_MAX_RESERVATIONS } from './relay-constants.ts'
 import { chunkCacheLimit, ConfigError, nodeConfigPath } from './home.ts'
 import { loadSwarmKey } from './swarm-key.ts'
 
@@ -34,6 +35,17 @@ export interface NodeConfig {
    * to HFFS_HOME. Absent: an open swarm.
    */
   swarmKey?: string
+  // The relay settings are optional: loadNodeConfig always fills them; a config built in code may leave them out.
+  /** Circuit relays (multiaddrs with /p2p/ID): reserve a slot on each, advertise /p2p-circuit. Default none. */
+  relays?: string[]
+  /** Be a circuit-relay v2 server for the swarm. Default false. */
+  relayServer?: boolean
+  /** Relay server: clients holding a reservation at most. Default RELAY_MAX_RESERVATIONS (128). */
+  relayMaxReservations?: number
+  /** Relay server: bytes one relayed connection may carry; 0 = no cap. Default 0. */
+  relayMaxBytes?: number
+  /** Relay server: how long one relayed connection may stay open, ms; 0 = no cap. Default 0. */
+  relayMaxDurationMs?: number
 }
 
 /** Command-line flags: each one given replaces the config file's value. */
@@ -48,6 +60,8 @@ export type NodeConfigFlags = Partial<
     | 'maxDownloadRate'
     | 'gatewayListen'
     | 'swarmKey'
+    | 'relays'
+    | 'relayServer'
   >
 >
 
@@ -67,6 +81,11 @@ const KEYS = [
   'maxDownloadRate',
   'gatewayListen',
   'swarmKey',
+  'relays',
+  'relayServer',
+  'relayMaxReservations',
+  'relayMaxBytes',
+  'relayMaxDurationMs',
 ] as const
 
 /** Reads and checks `HFFS_HOME/config.json` (absent: defaults), then applies flags and env. */
@@ -100,6 +119,11 @@ export async function loadNodeConfig(params: LoadNodeConfigParams): Promise<Node
     chunkCacheBytes: DEFAULT_CHUNK_CACHE_BYTES,
     maxUploadRate: 0,
     maxDownloadRate: 0,
+    relays: [],
+    relayServer: false,
+    relayMaxReservations: RELAY_MAX_RESERVATIONS,
+    relayMaxBytes: 0,
+    relayMaxDurationMs: 0,
     ...fromFile,
     ...flags,
   }
@@ -136,11 +160,13 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
     for (const s of v as string[]) checkMultiaddr(s, key, fail)
     out[key] = [...(v as string[])]
   }
-  if (obj.mdns !== undefined) {
-    if (typeof obj.mdns !== 'boolean') fail(`"mdns" must be true or false, got ${JSON.stringify(obj.mdns)}`)
-    out.mdns = obj.mdns as boolean
+  for (const key of ['mdns', 'relayServer'] as const) {
+    if (obj[key] === undefined) continue
+    if (typeof obj[key] !== 'boolean') fail(`"${key}" must be true or false, got ${JSON.stringify(obj[key])}`)
+    out[key] = obj[key] as boolean
   }
-  for (const key of ['chunkCacheBytes', 'maxUploadRate', 'maxDownloadRate'] as const) {
+  if (obj.relays !== undefined) out.relays = parseRelays(obj.relays, fail)
+  for (const key of ['chunkCacheBytes', 'maxUploadRate', 'maxDownloadRate', 'relayMaxBytes'] as const) {
     const n = obj[key]
     if (n === undefined) continue
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
@@ -162,8 +188,34 @@ export function parseNodeConfig(raw: unknown, source: string): Partial<NodeConfi
       fail(`"swarmKey" must be the path of a swarm key file, got ${JSON.stringify(obj.swarmKey)}`)
     out.swarmKey = obj.swarmKey as string
   }
+  if (obj.relayMaxDurationMs !== undefined) {
+    const n = obj.relayMaxDurationMs
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > RELAY_MAX_DURATION_CAP_MS)
+      fail(
+        `"relayMaxDurationMs" must be a whole number of ms from 0 to ${RELAY_MAX_DURATION_CAP_MS}, got ${JSON.stringify(n)}`,
+      )
+    out.relayMaxDurationMs = n as number
+  }
+  if (obj.relayMaxReservations !== undefined) {
+    const n = obj.relayMaxReservations
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000)
+      fail(`"relayMaxReservations" must be a whole number from 1 to 100000, got ${JSON.stringify(n)}`)
+    out.relayMaxReservations = n as number
+  }
   if (out.listen !== undefined && out.listen.length === 0) fail('"listen" needs at least one address')
   return out
+}
+
+/** Relay multiaddrs: a reservation is made on a known peer, so each one names it with /p2p/ID. */
+function parseRelays(v: unknown, fail: (msg: string) => never): string[] {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+    fail('"relays" must be a list of multiaddrs')
+  for (const s of v as string[]) {
+    checkMultiaddr(s, 'relays', fail)
+    if (multiaddr(s).getComponents().at(-1)?.name !== 'p2p' || s.includes('/p2p-circuit'))
+      fail(`"relays": "${s}" must end with the relay's peer id, e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW...`)
+  }
+  return [...(v as string[])]
 }
 
 function checkMultiaddr(s: string, field: string, fail: (msg: string) => never): void {

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { ChildOutput } from '../../scripts/lab/child-output.ts'
-import {
-  createLab,
-  LAB_PROBES,
-  LAB_SCRIPT,
-  labAvailable,
-  removeStaleLabs,
-  type Lab,
-} from '../../scripts/lab/lab.ts'
+import { createLab, LAB_PROBES, LAB_SCRIPT, removeStaleLabs, type Lab } from '../../scripts/lab/lab.ts'
 import { runCommand } from '../../scripts/lab/run-command.ts'
+import { describeLab } from './lab-gate.ts'
 
-const available = await labAvailable()
 const HUB_RATE_MBIT = 50
 const BULK_BYTES = 20 * 1024 * 1024
 const MDNS_GROUP = '224.0.0.251'
@@ -25,9 +18,7 @@ async function leftovers(prefix: string): Promise<string[]> {
   return [...netns.stdout.split('\n'), ...links.stdout.split('\n')].filter((line) => line.includes(prefix))
 }
 
-const describeLab = available.ok ? describe : describe.skip
-
-describeLab(`lab network (scripts/lab)${available.ok ? '' : ` — skipped: ${available.why}`}`, function () {
+describeLab('lab network (scripts/lab)', function () {
   this.timeout(60_000)
   let lab: Lab
 

@@ -17,6 +17,11 @@ describe('node config', () => {
       chunkCacheBytes: 10_000_000_000,
       maxUploadRate: 0,
       maxDownloadRate: 0,
+      relays: [],
+      relayServer: false,
+      relayMaxReservations: 128,
+      relayMaxBytes: 0,
+      relayMaxDurationMs: 0,
     })
   })
 
@@ -61,7 +66,7 @@ describe('node config', () => {
       [{ maxUploadRate: 1.5 }, /"maxUploadRate" must be a whole number of bytes/],
       [
         { prot: 1 },
-        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, gatewayListen, swarmKey\)/,
+        /unknown setting "prot" \(known: port, listen, bootstrap, mdns, chunkCacheBytes, maxUploadRate, maxDownloadRate, gatewayListen, swarmKey, relays, relayServer, relayMaxReservations, relayMaxBytes, relayMaxDurationMs\)/,
       ],
       [{ gatewayListen: '0.0.0.0:8080' }, /"gatewayListen" must be a list of HOST:PORT addresses/],
       [{ gatewayListen: ['0.0.0.0'] }, /"gatewayListen": "0.0.0.0" is not HOST:PORT/],

@@ -21,6 +21,8 @@ interface StartArgs {
   'max-download-rate'?: number
   'gateway-listen'?: string[]
   'swarm-key'?: string
+  relay?: string[]
+  'relay-server'?: boolean
   foreground: boolean
 }
 
@@ -62,6 +64,16 @@ export const startCommand: CommandModule<object, StartArgs> = {
         type: 'string',
         describe: 'Private swarm: swarm key file (hffs-node swarm-key generate); only its holders connect',
       })
+      .option('relay', {
+        type: 'string',
+        array: true,
+        describe:
+          'Circuit relay to reserve a slot on (multiaddr ending in /p2p/ID), repeatable (or config relays)',
+      })
+      .option('relay-server', {
+        type: 'boolean',
+        describe: 'Be a circuit relay for the swarm (config relayServer; caps relayMax*)',
+      })
       .option('foreground', {
         type: 'boolean',
         default: false,
@@ -79,6 +91,8 @@ export const startCommand: CommandModule<object, StartArgs> = {
       maxDownloadRate: args['max-download-rate'],
       gatewayListen: args['gateway-listen'],
       swarmKey: args['swarm-key'],
+      relays: args.relay,
+      relayServer: args['relay-server'],
     }
     const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
     if (await printIfRunning(home)) return
@@ -153,6 +167,9 @@ function forwardedFlags(args: StartArgs, config: NodeConfig): string[] {
   // Absolute: the daemon may not run in this directory.
   if (args['swarm-key'] !== undefined && config.swarmKey !== undefined)
     out.push('--swarm-key', config.swarmKey)
+  for (const r of args.relay ?? []) out.push('--relay', r)
+  if (args['relay-server'] !== undefined)
+    out.push(args['relay-server'] ? '--relay-server' : '--no-relay-server')
   return out
 }
 

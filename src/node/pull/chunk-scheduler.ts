@@ -151,9 +151,10 @@ export async function scheduleChunks(
     }
     const batch = candidates.slice(0, options.batchSize)
     if (batch.length === 0 && pending.size === 0) {
-      // Endgame: ask for what others are still fetching, once more each.
+      // Endgame: ask for what others are still fetching, once more each. A key can stay in flight after
+      // its chunk came in (the other request of a pair is still out): it is no longer wanted.
       for (const [key, n] of inFlight) {
-        if (n < 2 && !peer.asked.has(key) && holds(peer, key)) batch.push(key)
+        if (n < 2 && wanted.has(key) && !peer.asked.has(key) && holds(peer, key)) batch.push(key)
         if (batch.length === options.batchSize) break
       }
     }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { diskFullOr } from './disk-full.ts'
 import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
 import { etagKind } from '../../store/blob-etag.ts'
@@ -23,7 +24,7 @@ import type { FetchLike } from '../../protocols/hub/hub-request.ts'
 import type { SnapshotListing } from '../../protocols/sources.ts'
 import { filterPaths } from '../file-filter.ts'
 import type { PeerSource } from './peer-source.ts'
-import { NoManifestError } from './peer-source.ts'
+import { ChunksUnavailableError, NoManifestError } from './peer-source.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { initXet } from '../../store/xet/index.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
@@ -39,6 +40,10 @@ export interface PullProgress {
   filesDone: number
   filesTotal: number
 }
+
+/** A pull from peers that went away mid-blob is resumed this many times, after this wait (90 s in all). */
+const PEER_RESUMES = 6
+const PEER_RETRY_MS = 15_000
 
 export interface PullSnapshotParams {
   config: HubConfig
@@ -75,6 +80,8 @@ export interface PullSnapshotParams {
   onNotice?: (message: string) => void
   /** Pull each blob's chunks from its start (a reader is streaming it), not from a random place. */
   inOrder?: boolean
+  /** Wait before pulling again from peers that went away mid-blob (see fetchBlobFrom); default 15 s. */
+  peerRetryMs?: number
   /** Parallel Range requests per blob from the Hub, and their size (defaults in download-blob.ts). */
   connections?: number
   partSize?: number
@@ -247,6 +254,8 @@ async function fetchBlobFrom(
   const hubUsable = origin === 'hub'
   // Peers first; when none has a manifest, the hub gate may make this node wait for another that is
   // fetching the blob from the Hub, after which its chunks come from that node.
+  let moved = 0
+  let resumes = 0
   for (let attempt = 0; attempt < 3; attempt++) {
     const peers = params.peers?.() ?? []
     if (peers.length === 0) break
@@ -274,7 +283,10 @@ async function fetchBlobFrom(
               })
           : undefined,
         signal: params.signal,
-        onBytes: (n) => onBytes(n),
+        onBytes: (n) => {
+          moved += n
+          onBytes(n)
+        },
         inProgress: params.inProgress,
         beforeChunk: params.beforeChunk,
         inOrder: params.inOrder,
@@ -296,6 +308,15 @@ async function fetchBlobFrom(
       onBytes(got.bytesLocal + got.bytesResumed)
       return 'peers'
     } catch (err) {
+      // The peers that had the chunks went away mid-blob (a relay restarting, a partition): what came in
+      // is kept; wait for them to come back and go on, a few times.
+      if (err instanceof ChunksUnavailableError && moved > 0 && resumes < PEER_RESUMES) {
+        resumes++
+        attempt--
+        params.onNotice?.(`${file.path}: ${err.message}; trying again shortly`)
+        await sleep(params.peerRetryMs ?? PEER_RETRY_MS, undefined, { signal: params.signal })
+        continue
+      }
       if (!(err instanceof NoManifestError) || !hubUsable) throw err
       if (params.hubGate === undefined) {
         params.onNotice?.(`${file.path}: ${err.message}; downloading it from the Hub`)

@@ -95,6 +95,37 @@ describe('scheduleChunks', () => {
     assert.equal(left.size, 0)
     assert.equal(placed, 12)
   })
+
+  it('in the endgame, never asks again for a chunk that already came in', async () => {
+    const wanted = keys(8)
+    const all = new Set(wanted.keys())
+    const slow = peer('slow', all, 300)
+    const fast = peer('fast', all, 1)
+    const third = peer('third', all, 50)
+    // Record every batch as handed over, before the peer looks at it.
+    const batches: (Uint8Array | undefined)[][] = []
+    const watch = (p: PeerSource): PeerSource => ({
+      ...p,
+      fetchChunks: (hashes, opts) => {
+        batches.push([...hashes])
+        return p.fetchChunks(hashes, opts)
+      },
+    })
+    const dropped: string[] = []
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [watch(slow), watch(fast), watch(third)],
+      { batchSize: 4, window: 1, maxFailures: 3 },
+      async () => {},
+      (p) => dropped.push(p.id),
+    )
+    assert.equal(left.size, 0)
+    assert.ok(
+      batches.every((b) => b.every((h) => h instanceof Uint8Array)),
+      'a batch named a chunk no longer wanted',
+    )
+    assert.deepEqual(dropped, [])
+  })
 })
 
 describe('scheduleChunks under the global limit', () => {
