@@ -222,7 +222,8 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
     await writeMockBranch(mockRoot, 'models/org/pub', 'main', { 'p.txt': 'public' })
     const a = await seeder('a', ['org/gated', 'org/pub'], { HF_TOKEN: 'hf_granted' })
     const b = await gateway('b')
-    await connect(b.env, a)
+    // Trusted, so that its listings count offline: even so, a gated repo this node never pulled is not served.
+    await connect(b.env, a, ['--trust'])
     const url = `${b.url}/org/gated/resolve/main/w.safetensors`
     const head = { 'accept-encoding': 'identity' }
     assert.equal((await rawRequest(url, 'HEAD', head)).status, 401, 'the upstream shows it gated')
@@ -235,7 +236,7 @@ describe('the HF-compatible gateway (real daemons on 127.0.0.1, @huggingface/hub
       assert.equal(res.headers['x-error-code'], 'GatedRepo')
       assert.ok(!res.body.includes(gated['w.safetensors'].subarray(0, 64)))
     }
-    // A repo the gateway never saw through the upstream: its peer's listing serves the owner's machine.
+    // A repo the gateway never saw through the upstream: its trusted peer's listing serves the owner's machine.
     const pub = await rawRequest(`${b.url}/org/pub/resolve/main/p.txt`, 'GET', {})
     assert.equal(pub.status, 200)
     assert.equal(pub.body.toString(), 'public')

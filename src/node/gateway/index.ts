@@ -10,7 +10,8 @@ import { peerSource, snapshotFromPeers, type SwarmServices } from '../peer-sourc
 import { DownloadsInProgress } from '../pull/downloads-in-progress.ts'
 import { BlobPulls, type SwarmPullOptions } from './blob-pulls.ts'
 import type { GatewayParts } from './gateway-parts.ts'
-import { hubRoute } from './hub-answer.ts'
+import { GatewayError, hubRoute } from './hub-answer.ts'
+import { offlineAccessDenial } from './offline-access.ts'
 import { SnapshotKnowledge } from './known-snapshot.ts'
 import { parseGatewayListenAddress } from './listen-address.ts'
 import { ListingMemo } from './listing-memo.ts'
@@ -106,7 +107,18 @@ function addGatewayRoutes(server: ControlServer, gw: GatewayParts): void {
           idLength: shape.idLength,
           needsRevision: shape.needsRevision,
         })
-        return handler(gw, req, at)
+        return handler(gw, req, at).catch((err: unknown) => {
+          // Nothing known to answer with, for a repo the upstream showed as gated or private: say that (the
+          // Hub's 401), not "unreachable", so a client does not fall back to what it may not have.
+          const access = gw.access.get(at.repo)
+          if (
+            err instanceof GatewayError &&
+            err.status === 504 &&
+            (access === 'gated' || access === 'private')
+          )
+            throw offlineAccessDenial({ repo: at.repo, access, loopback: false, origin: 'peer' }) ?? err
+          throw err
+        })
       }),
       { auth: false },
     )
