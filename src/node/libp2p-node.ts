@@ -7,6 +7,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
+import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import {
@@ -114,6 +115,7 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     ]
     services.relayReservations = relayReservations({ relays }) as ServiceFactory
   }
+  if (params.swarmKey !== undefined) patchXsalsa20ForLargeBuffers()
   return createLibp2p<HffsServices>({
     privateKey: params.privateKey,
     start: params.start ?? true,

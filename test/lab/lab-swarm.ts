@@ -23,6 +23,8 @@ export interface DaemonOptions {
   /** Relay multiaddrs to reserve a slot on. */
   relays?: string[]
   relayServer?: boolean
+  /** A swarm key file: the sites form one private swarm, whose members trust each other's listings. */
+  swarmKey?: string
   /** HF_HUB_OFFLINE for the CLI commands run against this daemon (a host that cannot reach the Hub). */
   offline?: boolean
   /** More environment for the daemon only (e.g. DEBUG for libp2p's own logs). */
@@ -120,6 +122,7 @@ export class LabSwarm {
     args.push('--listen', `/ip4/0.0.0.0/tcp/${P2P_PORT}`, opts.mdns === true ? '--mdns' : '--no-mdns')
     for (const r of opts.relays ?? []) args.push('--relay', r)
     if (opts.relayServer === true) args.push('--relay-server')
+    if (opts.swarmKey !== undefined) args.push('--swarm-key', opts.swarmKey)
     const child = this.lab.spawn(host, node, args, {
       env: { ...env, HFFS_DEBUG: process.env.HFFS_LAB_DEBUG === '1' ? '1' : '', ...opts.env },
     })

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLab, removeStaleLabs, type Lab } from '../../scripts/lab/lab.ts'
+import { generateSwarmKey } from '../../src/node/swarm-key.ts'
 import { writeMockBranch } from '../helpers/mock-repos.ts'
 import { describeLab } from './lab-gate.ts'
 import { LabSwarm, mib, P2P_PORT, sha256, waitUntil, type LabDaemon } from './lab-swarm.ts'
@@ -24,6 +25,7 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
   this.timeout(300_000)
   let lab: Lab
   let root = ''
+  let swarmKey = ''
   let swarm: LabSwarm
   let relay: LabDaemon
   const relayAddr = (site: 'a' | 'b'): string => {
@@ -50,6 +52,7 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
     await removeStaleLabs()
     lab = await createLab({ hubRate: '200mbit' })
     root = await mkdtemp(join(tmpdir(), 'hffs-lab-relay-'))
+    swarmKey = join(root, 'swarm.key')
     for (const m of Object.values(MODELS)) {
       await writeMockBranch(join(root, 'mock'), `models/${m.repo}`, 'main', {
         [FILE]: m.bytes,
@@ -58,11 +61,14 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
     }
     swarm = new LabSwarm(lab, root)
     await swarm.startHub(join(root, 'mock'))
-    relay = await swarm.startDaemon('relay', { relayServer: true })
+    // Site B cannot reach the Hub, so it takes listings only from trusted peers: the sites form one private
+    // swarm, as the README sets up multi-site use.
+    await writeFile(swarmKey, generateSwarmKey())
+    relay = await swarm.startDaemon('relay', { relayServer: true, swarmKey })
     // One host of site A holds the models (fewer daemons: this machine is small).
-    await swarm.startDaemon('a1', { mdns: true, relays: [relayAddr('a')] })
+    await swarm.startDaemon('a1', { mdns: true, relays: [relayAddr('a')], swarmKey })
     for (const host of siteB)
-      await swarm.startDaemon(host, { mdns: true, relays: [relayAddr('b')], offline: true })
+      await swarm.startDaemon(host, { mdns: true, relays: [relayAddr('b')], offline: true, swarmKey })
     // Site A gets the models from the Hub (the only site that can).
     for (const m of Object.values(MODELS)) await swarm.modelAdd('a1', m.repo)
   })
@@ -70,7 +76,8 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
   after(async function () {
     await swarm?.stopAll()
     await lab?.destroy()
-    if (root !== '') await rm(root, { recursive: true, force: true })
+    if (process.env.HFFS_LAB_KEEP === '1') console.log(`      daemon logs kept in ${root}/logs`)
+    else if (root !== '') await rm(root, { recursive: true, force: true })
   })
 
   /** Waits until `host` is connected to a1 (found through the relay's DHT). */
@@ -149,7 +156,7 @@ describeLab('lab: two sites joined by a relay (scenarios 3-5)', function () {
     await relay.stop()
     await new Promise((r) => setTimeout(r, 2_000))
     const oldId = relay.peerId
-    relay = await swarm.startDaemon('relay', { relayServer: true })
+    relay = await swarm.startDaemon('relay', { relayServer: true, swarmKey })
     assert.equal(relay.peerId, oldId, 'the restarted relay keeps its peer id')
     const results = await Promise.all(pulls)
     const ms = Date.now() - t0
