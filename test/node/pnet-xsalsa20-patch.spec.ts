@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { patchXsalsa20ForLargeBuffers } from '../../src/node/pnet-xsalsa20-patch.ts'
 
-type Cipher = { update(input: Uint8Array): Uint8Array }
+type Cipher = { update(input: Uint8Array): Uint8Array; finalize(): void }
 const xsalsa20 = createRequire(import.meta.resolve('@libp2p/pnet'))('xsalsa20') as (
   nonce: Uint8Array,
   key: Uint8Array,
@@ -27,5 +27,24 @@ describe('private swarm cipher (xsalsa20 under @libp2p/pnet)', () => {
       )
     }
     assert.ok(Buffer.from(xsalsa20(nonce, key).update(whole)).equals(data), 'and decrypts back')
+  })
+
+  it('keeps many ciphers working while one of them grows the memory (each used to grow it again)', () => {
+    patchXsalsa20ForLargeBuffers()
+    const ciphers = Array.from({ length: 200 }, () => xsalsa20(nonce, key))
+    const twins = Array.from({ length: 200 }, () => xsalsa20(nonce, key))
+    // Ciphers that are never finalized (pnet never does) each take 64 bytes of the memory for good: after
+    // 60 000 of them the next cipher at work has to grow it, which detaches the view of all the others.
+    for (let i = 0; i < 60_000; i++) xsalsa20(nonce, key)
+    const piece = randomBytes(900_000)
+    // Had each detached cipher grown the memory again by what it needs (about 5 MB here), the 64 MB limit
+    // would be reached within the first round.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < ciphers.length; i++) {
+        const a = ciphers[i].update(piece)
+        const b = twins[i].update(piece)
+        assert.ok(Buffer.from(a).equals(b), `cipher ${i}, round ${round}`)
+      }
+    }
   })
 })
