@@ -24,11 +24,12 @@ import { parseArgs } from 'node:util'
 import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
 import { writeShardedModel } from './bench-repos.ts'
 import { writeJson } from './bench-table.ts'
-import { killLineChildren, LineChild } from './line-child.ts'
-import { startMockHubProcess, type MockHubProcess } from './mock-hub-process.ts'
+import { LineChild } from './line-child.ts'
+import { startMockHubProcess } from './mock-hub-process.ts'
+import { benchProcesses } from './bench-processes.ts'
 import { curlFiles, hubDownload, pullFromPeer, rawStream, type MeasureContext } from './peer-pull-methods.ts'
 import { METHOD_LABELS, printReport, summarize, type MethodKey, type RunRecord } from './peer-pull-report.ts'
-import { ChildFailedError, killRunningChildren } from './timed-child.ts'
+import { ChildFailedError } from './timed-child.ts'
 import { SnapshotMismatchError } from './verify-snapshot.ts'
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
@@ -70,21 +71,8 @@ const nodeOptions =
     .join(' ')
     .trim() || undefined
 
-const shutdown = new AbortController()
-const { signal } = shutdown
-let hub: MockHubProcess | null = null
-const daemons = new Set<BenchDaemon>()
-const helpers: LineChild[] = []
-process.on('exit', () => {
-  killRunningChildren()
-  killLineChildren()
-  for (const d of daemons) d.killNow()
-  hub?.killNow()
-})
-process.on('SIGINT', () => {
-  if (signal.aborted) process.exit(130) // a second Ctrl-C forces exit
-  shutdown.abort(new Error('interrupted'))
-})
+const procs = benchProcesses()
+const { signal, daemons, helpers } = procs
 
 const loadAtStart = loadavg()[0]
 const tmp = await mkdtemp(join(tmpdir(), 'hffs-bench-peer-pull-'))
@@ -102,7 +90,7 @@ try {
   console.log(`wrote ${(repo.bytes / 1e6).toFixed(0)} MB, ${repo.sha256.size} files, in ${secondsSince(t)} s`)
 
   t = performance.now()
-  hub = await startMockHubProcess({ root: hubRoot, startTimeoutMs: timeoutMs, signal })
+  const hub = (procs.hub = await startMockHubProcess({ root: hubRoot, startTimeoutMs: timeoutMs, signal }))
   const a = await startDaemon(join(tmp, 'daemon-a'), hub.url)
   await a.cli(['model', 'add', REPO_ID, '--quiet'])
   console.log(`mock hub hashed the repo, daemon A pulled it from the Hub: ${secondsSince(t)} s (not timed)`)
@@ -144,7 +132,7 @@ try {
     ours: (dir) => pullFromPeer(ctx, dir, a, repo),
     raw: (dir) => rawStream(ctx, dir, sender, senderAddr[1], shardBytes),
     curl: (dir) => curlFiles(ctx, curl as string, dir, server, serverUrl[1], shards, shardBytes),
-    hub: (dir) => hubDownload(ctx, REPO_ID, dir, hub as MockHubProcess, shards, shardBytes),
+    hub: (dir) => hubDownload(ctx, REPO_ID, dir, hub, shards, shardBytes),
   }
   const results = new Map<MethodKey, RunRecord[]>(methods.map((m) => [m, []]))
   for (let run = 0; run < runs; run++) {
@@ -189,7 +177,7 @@ try {
 } finally {
   for (const d of daemons) await d.stop().catch(() => d.killNow())
   await Promise.all(helpers.map((h) => h.close()))
-  await hub?.close()
+  await procs.hub?.close()
   if (process.exitCode === 1 && process.env.HFFS_BENCH_KEEP === '1') console.error(`kept ${tmp}`)
   else await rm(tmp, { recursive: true, force: true })
 }

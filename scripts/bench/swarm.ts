@@ -27,8 +27,9 @@ import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
 import { writeShardedModel } from './bench-repos.ts'
 import { writeJson } from './bench-table.ts'
 import { formatProfileSummary, summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.ts'
-import { killLineChildren, LineChild } from './line-child.ts'
-import { startMockHubProcess, type MockHubProcess } from './mock-hub-process.ts'
+import { LineChild } from './line-child.ts'
+import { startMockHubProcess } from './mock-hub-process.ts'
+import { benchProcesses } from './bench-processes.ts'
 import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
 import {
   heliaFetch,
@@ -48,7 +49,7 @@ import {
   type CaseResult,
 } from './swarm-report.ts'
 import { SeederPool } from './swarm-seeders.ts'
-import { ChildFailedError, killRunningChildren } from './timed-child.ts'
+import { ChildFailedError } from './timed-child.ts'
 import { SnapshotMismatchError } from './verify-snapshot.ts'
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
@@ -85,21 +86,8 @@ if (curl === null && cases.includes('curl')) {
 }
 const profileDir = values.profile === undefined ? undefined : resolve(values.profile)
 
-const shutdown = new AbortController()
-const { signal } = shutdown
-let hub: MockHubProcess | null = null
-const daemons = new Set<BenchDaemon>()
-const helpers: LineChild[] = []
-process.on('exit', () => {
-  killRunningChildren()
-  killLineChildren()
-  for (const d of daemons) d.killNow()
-  hub?.killNow()
-})
-process.on('SIGINT', () => {
-  if (signal.aborted) process.exit(130) // a second Ctrl-C forces exit
-  shutdown.abort(new Error('interrupted'))
-})
+const procs = benchProcesses()
+const { signal, daemons, helpers } = procs
 
 const loadAtStart = loadavg()[0]
 const tmp = await mkdtemp(join(tmpdir(), 'hffs-bench-swarm-'))
@@ -118,7 +106,7 @@ try {
   console.log(`wrote ${(repo.bytes / 1e6).toFixed(0)} MB, ${repo.sha256.size} files, in ${secondsSince(t)} s`)
 
   t = performance.now()
-  hub = await startMockHubProcess({ root: hubRoot, startTimeoutMs: timeoutMs, signal })
+  const hub = (procs.hub = await startMockHubProcess({ root: hubRoot, startTimeoutMs: timeoutMs, signal }))
   const hubUrl = hub.url
   const startDaemon = async (
     dir: string,
@@ -266,7 +254,7 @@ try {
 } finally {
   for (const d of daemons) await d.stop().catch(() => d.killNow())
   await Promise.all(helpers.map((h) => h.close()))
-  await hub?.close()
+  await procs.hub?.close()
   if (process.exitCode === 1 && process.env.HFFS_BENCH_KEEP === '1') console.error(`kept ${tmp}`)
   else await rm(tmp, { recursive: true, force: true })
 }

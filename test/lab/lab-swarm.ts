@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ChildOutput } from '../../scripts/lab/child-output.ts'
 import type { Lab } from '../../scripts/lab/lab.ts'
+import { waitFor } from '../cli/daemon-helpers.ts'
 import { BIN } from '../helpers/run-cli.ts'
 
 const node = process.execPath
@@ -222,27 +223,8 @@ export class LabSwarm {
   }
 }
 
-/** Polls `check` every 250 ms until it returns a value other than undefined, for at most `ms`. */
-export async function waitUntil<T>(
-  what: string,
-  ms: number,
-  check: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const v = await check()
-      if (v !== undefined) return v
-    } catch (err) {
-      last = err
-    }
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(
-    `timed out after ${ms} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`,
-  )
-}
+/** Polls until `check` gives a value, for at most `ms` (the CLI tests' waitFor). */
+export const waitUntil = waitFor
 
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
 export const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
