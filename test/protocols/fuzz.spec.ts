@@ -119,18 +119,37 @@ describe('hostile input against a real daemon: 1,000 random and mutated messages
       })
       // In bursts, so that a slow machine still floods faster than held streams time out (10 s).
       // A loaded machine answers slowly, and held streams time out meanwhile: room for more bursts there.
-      for (; attempts < FLOOD_MAX && !dropped; attempts += 16) {
+      // Until the daemon cuts the connection, or nothing gets through any more (cut and banned: the close
+      // event can be missed when the flooder's next dial raced it).
+      let stalled = 0
+      for (; attempts < FLOOD_MAX && !dropped && stalled < 3; attempts += 16) {
         const burst = await Promise.all(
           Array.from({ length: 16 }, () =>
             flooder
-              .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+              // Past libp2p's own cap of 64 outbound streams per protocol, or the flooder floods nothing.
+              .dialProtocol(target, CHUNKS_PROTOCOL, {
+                signal: AbortSignal.timeout(10_000),
+                maxOutboundStreams: FLOOD_MAX,
+              })
               .catch(() => null),
           ),
         )
         for (const stream of burst) if (stream !== null) opened.push(stream)
+        stalled = burst.every((stream) => stream === null) ? stalled + 1 : 0
       }
       console.log(`      flood: disconnected after ${attempts} chunk streams (${opened.length} opened)`)
       assert.ok(attempts < FLOOD_MAX, 'the flooder was disconnected')
+      const flooded = await pollFor('the daemon to log the flooder', 10_000, 100, async () =>
+        (await readFile(join(env.HFFS_HOME, 'daemon.log'), 'utf8')).includes(flooder.peerId.toString())
+          ? true
+          : undefined,
+      )
+      assert.ok(flooded)
+      assert.match(
+        await readFile(join(env.HFFS_HOME, 'daemon.log'), 'utf8'),
+        new RegExp(`${flooder.peerId.toString()} kept flooding`),
+        'the daemon disconnected and banned it',
+      )
       assert.ok(attempts > 32, `not before its ${attempts} streams went past the limits`)
       const again = await flooder
         .dialProtocol(target, CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
