@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import type { BenchDaemon } from './bench-daemon.ts'
 import { killLineChildren, type LineChild } from './line-child.ts'
 import type { MockHubProcess } from './mock-hub-process.ts'
@@ -26,4 +28,17 @@ export function benchProcesses(): BenchProcesses {
     shutdown.abort(new Error('interrupted'))
   })
   return procs
+}
+
+/** The path of an executable on PATH, or null. */
+export function findOnPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name)
+  }
+  return null
+}
+
+/** Seconds since `t` (a performance.now()), for progress lines. */
+export function secondsSince(t: number): string {
+  return ((performance.now() - t) / 1000).toFixed(1)
 }

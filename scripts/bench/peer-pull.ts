@@ -15,10 +15,9 @@
  * every daemon (e.g. GC settings). Prints a table, writes
  * bench-results/peer-pull.json.
  */
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
@@ -26,7 +25,7 @@ import { writeShardedModel } from './bench-repos.ts'
 import { writeJson } from './bench-table.ts'
 import { LineChild } from './line-child.ts'
 import { startMockHubProcess } from './mock-hub-process.ts'
-import { benchProcesses } from './bench-processes.ts'
+import { benchProcesses, findOnPath, secondsSince } from './bench-processes.ts'
 import { curlFiles, hubDownload, pullFromPeer, rawStream, type MeasureContext } from './peer-pull-methods.ts'
 import { METHOD_LABELS, printReport, summarize, type MethodKey, type RunRecord } from './peer-pull-report.ts'
 import { ChildFailedError } from './timed-child.ts'
@@ -186,15 +185,4 @@ async function startDaemon(dir: string, hubUrl: string): Promise<BenchDaemon> {
   const d = await startBenchDaemon({ dir, hubUrl, nodeOptions })
   daemons.add(d)
   return d
-}
-
-function findOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name)
-  }
-  return null
-}
-
-function secondsSince(t: number): string {
-  return ((performance.now() - t) / 1000).toFixed(1)
 }

@@ -17,10 +17,9 @@
  * with `--cpu-prof` into DIR/<case> and prints where the uncapped-1 leecher spent its CPU. Prints a table
  * and the goals, writes bench-results/swarm.json; HFFS_BENCH_KEEP=1 keeps the files of a failed run.
  */
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
-import { delimiter, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startBenchDaemon, type BenchDaemon } from './bench-daemon.ts'
@@ -29,7 +28,7 @@ import { writeJson } from './bench-table.ts'
 import { formatProfileSummary, summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.ts'
 import { LineChild } from './line-child.ts'
 import { startMockHubProcess } from './mock-hub-process.ts'
-import { benchProcesses } from './bench-processes.ts'
+import { benchProcesses, findOnPath, secondsSince } from './bench-processes.ts'
 import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
 import {
   heliaFetch,
@@ -309,15 +308,4 @@ async function summarizeLeecherProfiles(
   mine.sort((a, b) => a.thread - b.thread)
   const span = { fromUs: window.from, toUs: window.to }
   return Promise.all(mine.map(async (p) => ({ ...p, ...(await summarizeCpuProfile(p.file, span)) })))
-}
-
-function findOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, name))) return join(dir, name)
-  }
-  return null
-}
-
-function secondsSince(t: number): string {
-  return ((performance.now() - t) / 1000).toFixed(1)
 }
