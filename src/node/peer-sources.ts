@@ -42,7 +42,8 @@ export function peerSource(
       try {
         const sub = await services.have.subscribeHave(peer, etag, { signal })
         return { has: (i) => sub.has(i), updates: sub, close: () => sub.close() }
-      } catch {
+      } catch (err) {
+        if ((err as Error).name === 'NotFoundError') return 'none'
         return null
       }
     },

@@ -170,6 +170,7 @@ function swarmPullOptions(
       connected()
         .filter((p) => !swarm.bans.isBanned(p.toString()))
         .map((p) => peerSource(p, services)),
+    self: parts.libp2p.peerId.toString(),
     inProgress: swarm.inProgress,
     beforeChunk: (bytes) => swarm.downloadCap.take(bytes, signal),
     hubGate: async (file, s) => {

@@ -53,7 +53,7 @@ export interface BlobPullsInit {
 export type SwarmPullOptions = Partial<
   Pick<
     PullSnapshotParams,
-    'peers' | 'peerSnapshot' | 'inProgress' | 'hubGate' | 'hubDone' | 'beforeChunk' | 'onPeerDropped'
+    'peers' | 'self' | 'peerSnapshot' | 'inProgress' | 'hubGate' | 'hubDone' | 'beforeChunk' | 'onPeerDropped'
   >
 >
 

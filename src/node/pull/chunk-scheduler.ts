@@ -23,6 +23,15 @@ export interface SchedulerOptions {
 /** Which peers hold which chunks, from their have-maps; `null` when a peer's map is unknown. */
 export interface Availability {
   has(peerId: string, key: string): boolean | null
+  /** Whether the peer's have-map may still grow (it is downloading the blob), so that waiting may pay. */
+  mayGain(peerId: string): boolean
+  /**
+   * Whether another node pulling the blob at once will fetch this chunk and pass it on, so that `peerId`
+   * (a seeder, say across a slow link) should not be asked for it by this node now.
+   */
+  leaveToOwner?(peerId: string, key: string): boolean
+  /** Whether some node pulling the blob at once is expected to get this chunk for us. */
+  ownerOf?(key: string): string | null
   /** Registers the scheduler's wake-up, called with the chunks a peer's have-map gained. */
   onChange(wake: (peerId: string, keys: readonly string[]) => void): void
 }
@@ -59,6 +68,8 @@ const RANK_WINDOW = 16
 /** Pause before a peer that failed is asked again, times its failures in a row. */
 const RETRY_PAUSE_MS = 250
 const FAST_BATCH_MS = 300
+/** Longest a pull sits idle, in all, leaving chunks to the other nodes that fetch their shares. */
+const OWNER_WAIT_MS = 3000
 
 /**
  * Spreads the wanted chunks over the peers. Rarest first: among the next chunks a peer holds (a window
@@ -103,6 +114,10 @@ export async function scheduleChunks(
     if (view instanceof Set) for (const key of gained) if (wanted.has(key)) view.add(key)
     wake()
   })
+  // Chunks of shares other nodes pulling the blob fetch are left to them, until this node has sat idle
+  // for them OWNER_WAIT_MS in all: a slow owner then no longer holds it back.
+  let sharing = availability?.leaveToOwner !== undefined
+  let ownerWaitMs = 0
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
 
@@ -142,6 +157,7 @@ export async function scheduleChunks(
         continue
       }
       if (!holds(peer, key)) continue
+      if (sharing && availability?.leaveToOwner?.(peer.source.id, key) === true) continue
       candidates.push(key)
       if (candidates.length === limit) break
     }
@@ -275,14 +291,20 @@ export async function scheduleChunks(
       })
     }
     const pausedPeer = retryIn !== Infinity
-    const waiting = running === 0 && waitingForHaves(states, pending, availability)
+    const forOwners = running === 0 && sharing && waitingForOwners(pending, availability)
+    const waiting = running === 0 && (waitingForHaves(states, pending, availability) || forOwners)
     if (running === 0 && !pausedPeer && (!waiting || Date.now() - lastProgress > HAVE_WAIT_MS)) break
+    const idleFrom = performance.now()
     await new Promise<void>((resolve) => {
       wake = resolve
       // While only waiting for have-maps to grow, look again now and then; a paused peer, when it may go on.
-      if (waiting) setTimeout(resolve, 1000).unref()
+      if (waiting) setTimeout(resolve, forOwners ? 250 : 1000).unref()
       if (pausedPeer) setTimeout(resolve, retryIn).unref()
     })
+    if (forOwners) {
+      ownerWaitMs += performance.now() - idleFrom
+      if (ownerWaitMs > OWNER_WAIT_MS) sharing = false
+    }
   }
   losers.abort(new Error('every chunk is in'))
   return wanted
@@ -295,5 +317,14 @@ export async function scheduleChunks(
 function waitingForHaves(states: PeerState[], pending: Set<string>, availability?: Availability): boolean {
   if (availability === undefined || pending.size === 0) return false
   const first = pending.values().next().value as string
-  return states.some((p) => !p.dead && availability.has(p.source.id, first) === false)
+  return states.some(
+    (p) => !p.dead && availability.mayGain(p.source.id) && availability.has(p.source.id, first) === false,
+  )
+}
+
+/** Nothing is in flight, and chunks still wanted are left to the nodes that own their shares. */
+function waitingForOwners(pending: Set<string>, availability?: Availability): boolean {
+  if (availability?.ownerOf === undefined) return false
+  for (const key of pending) if (availability.ownerOf(key) !== null) return true
+  return false
 }

@@ -11,8 +11,11 @@ export interface PeerSource {
   readonly id: string
   fetchManifest(etag: string, options: { signal?: AbortSignal }): Promise<BlobManifest | null>
   fetchChunks(hashes: Uint8Array[], options: { signal?: AbortSignal }): AsyncIterable<ChunkReply>
-  /** The peer's have-map for a blob and its updates; null when it has none (or cannot tell). */
-  subscribeHave?(etag: string, options: { signal?: AbortSignal }): Promise<PeerHaves | null>
+  /**
+   * The peer's have-map for a blob and its updates; 'none' when it holds no chunk of the blob yet (it may
+   * begin it later); null when it cannot tell (no have protocol, or the request failed).
+   */
+  subscribeHave?(etag: string, options: { signal?: AbortSignal }): Promise<PeerHaves | 'none' | null>
 }
 
 /** Which chunks (by index in the manifest) a peer holds, kept up to date while subscribed. */

@@ -11,8 +11,9 @@ import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
 import { ChunkWriter } from './chunk-writer.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
-import { scheduleChunks, type Availability } from './chunk-scheduler.ts'
-import { ChunksUnavailableError, NoManifestError, type PeerHaves, type PeerSource } from './peer-source.ts'
+import { scheduleChunks } from './chunk-scheduler.ts'
+import { HaveMaps } from './have-maps.ts'
+import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
 
 export interface PullBlobFromPeersParams {
   cacheDir: string
@@ -22,6 +23,8 @@ export interface PullBlobFromPeersParams {
   /** The Hub's xetHash for this blob, when known: a peer's manifest must match it. */
   xetHash: string | null
   peers: readonly PeerSource[]
+  /** This node's peer id: with it, nodes pulling the blob at once split who fetches what (HaveMaps). */
+  self?: string
   home: string
   index?: ShardIndex
   chunkCache?: ChunkCache
@@ -129,27 +132,11 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     }
 
     // Have-maps: which peer holds which chunk, growing while peers still download (rarest first).
-    const haves = await subscribeHaves(params.peers, etag, signal)
-    let haveChanged: (peerId: string, keys: readonly string[]) => void = () => {}
-    for (const [peerId, h] of haves) {
-      void (async () => {
-        for await (const indices of h.updates) {
-          haveChanged(
-            peerId,
-            indices.filter((i) => i >= 0 && i < keyAt.length).map((i) => keyAt[i]),
-          )
-        }
-      })().catch(() => {})
-    }
-    const availability: Availability = {
-      has: (peerId, key) => {
-        const h = haves.get(peerId)
-        return h === undefined ? null : (occurrences.get(key) ?? []).some((i) => h.has(i))
-      },
-      onChange: (wake) => {
-        haveChanged = wake
-      },
-    }
+    const haves = await HaveMaps.subscribe(params.peers, etag, keyAt, occurrences, {
+      // A reader streaming the blob wants it in order, not waiting for another node's share.
+      self: params.inOrder === true ? undefined : params.self,
+      signal,
+    })
     let leftover: Map<string, Uint8Array>
     try {
       leftover = await scheduleChunks(
@@ -169,10 +156,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           params.onBytes?.(data.byteLength, peer.id)
         },
         (peer, err) => params.onPeerDropped?.(peer.id, err),
-        haves.size > 0 ? availability : undefined,
+        haves.any ? haves : undefined,
       )
     } finally {
-      for (const h of haves.values()) h.close()
+      haves.close()
     }
 
     if (leftover.size > 0) {
@@ -270,36 +257,6 @@ function contiguousRuns(
   }
   return runs
 }
-
-/** Subscribes to each peer's have-map for the blob (bounded wait); peers without one are left out. */
-async function subscribeHaves(
-  peers: readonly PeerSource[],
-  etag: string,
-  signal?: AbortSignal,
-): Promise<Map<string, PeerHaves>> {
-  const out = new Map<string, PeerHaves>()
-  await Promise.all(
-    peers.map(async (p) => {
-      if (p.subscribeHave === undefined) return
-      // The signal cancels the subscription for good, so the wait for the first answer has its own timer.
-      const lifetime = new AbortController()
-      const timer = setTimeout(() => lifetime.abort(new Error('no have-map in time')), HAVE_SUBSCRIBE_MS)
-      try {
-        const h = await p.subscribeHave(etag, {
-          signal: signal === undefined ? lifetime.signal : AbortSignal.any([signal, lifetime.signal]),
-        })
-        if (h !== null) out.set(p.id, h)
-      } catch {
-        // no have-map from this peer: it is asked blindly, as a peer without the have protocol
-      } finally {
-        clearTimeout(timer)
-      }
-    }),
-  )
-  return out
-}
-
-const HAVE_SUBSCRIBE_MS = 5000
 
 async function findManifest(params: PullBlobFromPeersParams): Promise<BlobManifest> {
   const problems: string[] = []

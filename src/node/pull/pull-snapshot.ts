@@ -59,6 +59,8 @@ export interface PullSnapshotParams {
   exclude?: readonly string[]
   /** The peers to pull chunks from (none: Hub only). Called per blob, so new connections count. */
   peers?: () => PeerSource[]
+  /** This node's peer id (see pullBlobFromPeers). */
+  self?: string
   /** Asks peers for a listing when the Hub cannot be asked. */
   peerSnapshot?: (repo: RepoRef, revision: string, signal?: AbortSignal) => Promise<SnapshotListing | null>
   fetch?: FetchLike
@@ -267,6 +269,7 @@ async function fetchBlobFrom(
         size: file.size,
         xetHash: file.xetHash,
         peers,
+        self: params.self,
         home: params.home,
         index: params.index,
         chunkCache: params.chunkCache,

@@ -43,6 +43,7 @@ describe('scheduleChunks', () => {
     const b = peer('b', evens, 1)
     const availability: Availability = {
       has: (id, key) => id === 'a' || evens.has(key),
+      mayGain: () => false,
       onChange: () => {},
     }
     const got: string[] = []
@@ -204,6 +205,7 @@ describe('scheduleChunks with a peer still downloading', () => {
         hasCalls++
         return id === 'seeder' || grown.has(key)
       },
+      mayGain: (id) => id === 'leecher',
       onChange: (wake) => (announce = wake),
     }
     // The other node gets the chunks from the back of the blob, one update per chunk, while we pull.

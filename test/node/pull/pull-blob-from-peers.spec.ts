@@ -7,6 +7,8 @@ import { blobPath } from '../../../src/store/hf-cache/index.ts'
 import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
 import { chunkBytes, fileHash, hashToHex, initXet } from '../../../src/store/xet/index.ts'
 import { useTmpDir } from '../../helpers/tmp-dir.ts'
+import type { ChunkReply, PeerHaves, PeerSource } from '../../../src/node/pull/peer-source.ts'
+import type { BlobManifest } from '../../../src/protocols/sources.ts'
 import { FakePeer } from './fake-peer.ts'
 
 const REPO = { type: 'model' as const, id: 'org/m' }
@@ -154,4 +156,59 @@ describe('pullBlobFromPeers', () => {
       'no verified chunk is fetched twice',
     )
   })
+
+  it('asks a peer that begins the blob later for its map again, and takes chunks from it once it has them', async () => {
+    // A slow seeder (a WAN), and a LAN peer that begins the same blob a moment after us.
+    const seeder = await FakePeer.of('wan', etag, data, { delayMs: 100 })
+    const lan = new LatePeer(await FakePeer.of('lan', etag, data))
+    setTimeout(() => (lan.begun = true), 100)
+    const r = await pullBlobFromPeers({ ...base(), peers: [seeder, lan], batchSize: 4, window: 1 })
+    await assertBlob()
+    assert.equal(lan.blindAsks, 0, 'a peer that had not begun was asked for chunks')
+    assert.ok(lan.subscriptions >= 2, `subscribed ${lan.subscriptions} times`)
+    assert.ok(
+      (r.bytesByPeer.lan ?? 0) > data.byteLength / 2,
+      `the LAN peer served ${r.bytesByPeer.lan ?? 0} of ${data.byteLength} bytes`,
+    )
+  })
 })
+
+/** A peer with the have protocol that holds nothing of the blob until `begun`, then all of it. */
+class LatePeer implements PeerSource {
+  readonly id: string
+  begun = false
+  blindAsks = 0
+  subscriptions = 0
+  private readonly inner: FakePeer
+
+  constructor(inner: FakePeer) {
+    this.inner = inner
+    this.id = inner.id
+  }
+
+  fetchManifest(etag: string): Promise<BlobManifest | null> {
+    return this.begun ? this.inner.fetchManifest(etag) : Promise.resolve(null)
+  }
+
+  async *fetchChunks(hashes: Uint8Array[], options: { signal?: AbortSignal }): AsyncIterable<ChunkReply> {
+    if (!this.begun) {
+      this.blindAsks++
+      for (const hash of hashes) yield { hash, missing: true }
+      return
+    }
+    yield* this.inner.fetchChunks(hashes, options)
+  }
+
+  async subscribeHave(): Promise<PeerHaves | 'none'> {
+    this.subscriptions++
+    if (!this.begun) return 'none'
+    let closed = (): void => {}
+    return {
+      has: () => true,
+      updates: (async function* () {
+        await new Promise<void>((resolve) => (closed = resolve))
+      })(),
+      close: () => closed(),
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Availability } from './chunk-scheduler.ts'
+import type { PeerHaves, PeerSource } from './peer-source.ts'
+
+/** Chunks per share of the blob that one of the nodes pulling it at once fetches from elsewhere. */
+export const SHARE_CHUNKS = 32
+/** A co-leecher whose have-map has not grown for this long no longer holds its shares. */
+const SHARE_LAPSE_MS = 5000
+/** How long a big blob's pull waits for connected peers that may be beginning it too; and their answer. */
+const SETTLE_MS = 200
+const SETTLE_ASK_MS = 1000
+/** Blobs of at least this many shares wait for them (smaller ones are over before it would pay). */
+const SETTLE_MIN_SHARES = 4
+/** How long the first subscription to a peer's have-map may take before the pull goes on without it. */
+const SUBSCRIBE_MS = 5000
+/** A peer that has not begun the blob is asked again after these waits (the last one repeats). */
+const RESUBSCRIBE_MS = [250, 500, 1000, 2000, 4000, 8000]
+
+/**
+ * The have-maps of the peers a blob is pulled from, as the scheduler's Availability. Three kinds of peer:
+ * - subscribed: its map, kept up to date while it downloads;
+ * - not begun: it speaks the have protocol but holds no chunk of the blob yet. It is not asked for chunks
+ *   (a blind ask would only be answered "missing", and those chunks were never asked of it again), and it
+ *   is asked for its map again and again (with a growing wait) until it begins: then its chunks count. A
+ *   site whose nodes start the same pull a moment apart thus shares over its LAN from the first chunk.
+ * - unknown: no have protocol, or no answer in time; it is asked blindly.
+ *
+ * Nodes pulling the same blob at once (co-leechers: their maps are incomplete and growing) split it into
+ * shares of SHARE_CHUNKS chunks, each share owned by one of them (rendezvous hashing of peer id and share,
+ * so each computes the same owners). A share is fetched from elsewhere (a seeder across a relay, say) only
+ * by its owner; the others take it from the owner once it has it. Without this they all asked the seeder
+ * for the same chunks at about the same time, and a site pulled a model across its WAN link 1.6-2x. An
+ * owner whose map stops growing for SHARE_LAPSE_MS loses its shares.
+ */
+export class HaveMaps implements Availability {
+  private readonly maps = new Map<string, PeerHaves>()
+  private readonly notBegun = new Set<string>()
+  private readonly keyAt: readonly string[]
+  private readonly occurrences: ReadonlyMap<string, readonly number[]>
+  private readonly lifetime = new AbortController()
+  /** Chunks each subscribed peer holds, and when its map last grew. */
+  private readonly held = new Map<string, { count: number; grewAt: number }>()
+  private readonly self: string | undefined
+  /** Owner of each share, for the co-leechers named by ownersKey. */
+  private readonly shareOwners = new Map<number, string>()
+  private ownersKey = ''
+  private wake: (peerId: string, keys: readonly string[]) => void = () => {}
+
+  private constructor(
+    keyAt: readonly string[],
+    occurrences: ReadonlyMap<string, readonly number[]>,
+    self: string | undefined,
+  ) {
+    this.keyAt = keyAt
+    this.occurrences = occurrences
+    this.self = self
+  }
+
+  /**
+   * Subscribes to every peer's have-map for the blob (a bounded wait); peers that have not begun it are
+   * followed until they do, or until `close()`.
+   */
+  static async subscribe(
+    peers: readonly PeerSource[],
+    etag: string,
+    keyAt: readonly string[],
+    occurrences: ReadonlyMap<string, readonly number[]>,
+    options: { self?: string; signal?: AbortSignal } = {},
+  ): Promise<HaveMaps> {
+    const { signal } = options
+    const maps = new HaveMaps(keyAt, occurrences, options.self)
+    const until =
+      signal === undefined ? maps.lifetime.signal : AbortSignal.any([signal, maps.lifetime.signal])
+    let late: PeerSource[] = []
+    const first = async (peer: PeerSource, ms: number): Promise<void> => {
+      const answer = await maps.ask(peer, etag, until, ms)
+      if (answer === 'none') late.push(peer)
+      else if (answer !== null) maps.follow(peer.id, answer)
+    }
+    await Promise.all(peers.map((peer) => first(peer, SUBSCRIBE_MS)))
+    // Nodes told to pull a blob at the same moment begin it a little apart (each first gets the manifest):
+    // a big blob waits a moment for them, so that the shares are split before the first requests go out.
+    if (late.length > 0 && options.self !== undefined && keyAt.length >= SETTLE_MIN_SHARES * SHARE_CHUNKS) {
+      await sleep(SETTLE_MS, undefined, { signal: until }).catch(() => {})
+      const again = late
+      late = []
+      await Promise.all(again.map((peer) => first(peer, SETTLE_ASK_MS)))
+    }
+    for (const peer of late) {
+      maps.notBegun.add(peer.id)
+      void maps.awaitBeginning(peer, etag, until)
+    }
+    return maps
+  }
+
+  /** Whether any peer can say what it holds (else the scheduler asks every peer blindly). */
+  get any(): boolean {
+    return this.maps.size > 0 || this.notBegun.size > 0
+  }
+
+  has(peerId: string, key: string): boolean | null {
+    const map = this.maps.get(peerId)
+    if (map === undefined) return this.notBegun.has(peerId) ? false : null
+    return (this.occurrences.get(key) ?? []).some((i) => map.has(i))
+  }
+
+  mayGain(peerId: string): boolean {
+    return this.maps.has(peerId)
+  }
+
+  onChange(wake: (peerId: string, keys: readonly string[]) => void): void {
+    this.wake = wake
+  }
+
+  /**
+   * The co-leecher expected to fetch this chunk's share, when that is not this node; null when this node
+   * should fetch it (its own share, or no co-leechers, or this node's id unknown).
+   */
+  ownerOf(key: string): string | null {
+    if (this.self === undefined) return null
+    const owners = this.coLeechers()
+    if (owners.length === 0) return null
+    const key2 = owners.join(' ')
+    if (key2 !== this.ownersKey) {
+      this.ownersKey = key2
+      this.shareOwners.clear()
+    }
+    const share = Math.floor((this.occurrences.get(key)?.[0] ?? 0) / SHARE_CHUNKS)
+    let owner = this.shareOwners.get(share)
+    if (owner === undefined) {
+      owner = this.self
+      let lowest = shareScore(this.self, share)
+      for (const peerId of owners) {
+        const score = shareScore(peerId, share)
+        if (score < lowest) {
+          owner = peerId
+          lowest = score
+        }
+      }
+      this.shareOwners.set(share, owner)
+    }
+    return owner === this.self ? null : owner
+  }
+
+  /** Whether to leave this chunk to the co-leecher that owns its share rather than ask `peerId` for it. */
+  leaveToOwner(peerId: string, key: string): boolean {
+    const owner = this.ownerOf(key)
+    return owner !== null && !this.isCoLeecher(peerId)
+  }
+
+  /** Peers pulling the blob now: an incomplete have-map that grew lately. */
+  private coLeechers(): string[] {
+    const out: string[] = []
+    for (const peerId of this.held.keys()) if (this.isCoLeecher(peerId)) out.push(peerId)
+    return out
+  }
+
+  private isCoLeecher(peerId: string): boolean {
+    const h = this.held.get(peerId)
+    return h !== undefined && h.count < this.keyAt.length && Date.now() - h.grewAt < SHARE_LAPSE_MS
+  }
+
+  /** Ends every subscription and stops waiting for peers to begin. */
+  close(): void {
+    this.lifetime.abort(new Error('the pull is over'))
+    for (const map of this.maps.values()) map.close()
+  }
+
+  private async ask(
+    peer: PeerSource,
+    etag: string,
+    until: AbortSignal,
+    ms: number,
+  ): Promise<PeerHaves | 'none' | null> {
+    if (peer.subscribeHave === undefined) return null
+    // The signal given to the subscription cancels it for good, so the wait for its first answer has
+    // its own timer.
+    const timer = new AbortController()
+    const timeout = setTimeout(() => timer.abort(new Error('no have-map in time')), ms)
+    try {
+      return await peer.subscribeHave(etag, { signal: AbortSignal.any([until, timer.signal]) })
+    } catch {
+      return null
+    } finally {
+      clearTimeout(timeout)
+    }
+  }
+
+  private async awaitBeginning(peer: PeerSource, etag: string, until: AbortSignal): Promise<void> {
+    for (let attempt = 0; !until.aborted; attempt++) {
+      await sleep(RESUBSCRIBE_MS[Math.min(attempt, RESUBSCRIBE_MS.length - 1)], undefined, {
+        signal: until,
+      }).catch(() => {})
+      if (until.aborted) return
+      // No answer (the connection is down, say) counts as not begun: its chunk requests would fail too.
+      const answer = await this.ask(peer, etag, until, SUBSCRIBE_MS)
+      if (answer === 'none' || answer === null) continue
+      if (until.aborted) {
+        answer.close()
+        return
+      }
+      this.notBegun.delete(peer.id)
+      this.follow(peer.id, answer)
+      const held = this.keyAt.filter((_, i) => answer.has(i))
+      this.wake(peer.id, held)
+      return
+    }
+  }
+
+  private follow(peerId: string, map: PeerHaves): void {
+    this.maps.set(peerId, map)
+    let count = 0
+    for (let i = 0; i < this.keyAt.length; i++) if (map.has(i)) count++
+    const held = { count, grewAt: Date.now() }
+    this.held.set(peerId, held)
+    void (async () => {
+      for await (const indices of map.updates) {
+        held.count += indices.length
+        held.grewAt = Date.now()
+        this.wake(
+          peerId,
+          indices.filter((i) => i >= 0 && i < this.keyAt.length).map((i) => this.keyAt[i]),
+        )
+      }
+    })().catch(() => {})
+  }
+}
+
+/** Rendezvous score of a peer for a share: the lowest owns it. */
+function shareScore(peerId: string, share: number): number {
+  // FNV-1a over the peer id and the share number: cheap, and the same on every node.
+  let h = 0x811c9dc5
+  const text = `${peerId}/${share}`
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h
+}
