@@ -202,12 +202,19 @@ class LatePeer implements PeerSource {
   async subscribeHave(): Promise<PeerHaves | 'none'> {
     this.subscriptions++
     if (!this.begun) return 'none'
+    // It holds every chunk already: no updates will follow, until the pull closes the subscription.
     let closed = (): void => {}
+    const ended = new Promise<void>((resolve) => (closed = resolve))
     return {
       has: () => true,
-      updates: (async function* () {
-        await new Promise<void>((resolve) => (closed = resolve))
-      })(),
+      updates: {
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<number[]>> => {
+            await ended
+            return { done: true, value: undefined }
+          },
+        }),
+      },
       close: () => closed(),
     }
   }
