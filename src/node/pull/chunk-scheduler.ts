@@ -68,7 +68,10 @@ const RANK_WINDOW = 16
 /** Pause before a peer that failed is asked again, times its failures in a row. */
 const RETRY_PAUSE_MS = 250
 const FAST_BATCH_MS = 300
-/** Longest a pull sits idle, in all, leaving chunks to the other nodes that fetch their shares. */
+/**
+ * A pull sits idle leaving chunks to the other nodes that fetch their shares for at most this long in all,
+ * plus as long as it has been busy itself (while the others fetch their shares, it fetched its own).
+ */
 const OWNER_WAIT_MS = 3000
 
 /**
@@ -115,9 +118,10 @@ export async function scheduleChunks(
     wake()
   })
   // Chunks of shares other nodes pulling the blob fetch are left to them, until this node has sat idle
-  // for them OWNER_WAIT_MS in all: a slow owner then no longer holds it back.
+  // for them longer than it was busy itself (plus OWNER_WAIT_MS): a slow owner then no longer holds it back.
   let sharing = availability?.leaveToOwner !== undefined
   let ownerWaitMs = 0
+  let busyMs = 0
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
 
@@ -294,16 +298,18 @@ export async function scheduleChunks(
     const forOwners = running === 0 && sharing && waitingForOwners(pending, availability)
     const waiting = running === 0 && (waitingForHaves(states, pending, availability) || forOwners)
     if (running === 0 && !pausedPeer && (!waiting || Date.now() - lastProgress > HAVE_WAIT_MS)) break
-    const idleFrom = performance.now()
+    const waitFrom = performance.now()
+    const busy = running > 0
     await new Promise<void>((resolve) => {
       wake = resolve
       // While only waiting for have-maps to grow, look again now and then; a paused peer, when it may go on.
       if (waiting) setTimeout(resolve, forOwners ? 250 : 1000).unref()
       if (pausedPeer) setTimeout(resolve, retryIn).unref()
     })
-    if (forOwners) {
-      ownerWaitMs += performance.now() - idleFrom
-      if (ownerWaitMs > OWNER_WAIT_MS) sharing = false
+    if (busy) busyMs += performance.now() - waitFrom
+    else if (forOwners) {
+      ownerWaitMs += performance.now() - waitFrom
+      if (ownerWaitMs > OWNER_WAIT_MS + busyMs) sharing = false
     }
   }
   losers.abort(new Error('every chunk is in'))
