@@ -8,6 +8,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
+import { patchYamuxWindowUpdates } from './yamux-window-patch.ts'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 import {
@@ -74,6 +75,7 @@ export function transportStack(): Pick<
   Libp2pOptions,
   'transports' | 'connectionEncrypters' | 'streamMuxers'
 > {
+  patchYamuxWindowUpdates()
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],

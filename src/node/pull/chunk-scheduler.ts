@@ -55,6 +55,11 @@ interface PeerState {
    * pending chunk on each wake-up: with several peers still downloading, that was quadratic.
    */
   view: Set<string> | 'all' | null
+  /**
+   * When a pick found nothing to ask of it but chunks left to the nodes that own their shares
+   * (performance.now()): it is not scanned again for OWNERS_RESCAN_MS, unless a chunk is requeued.
+   */
+  leftToOwnersAt: number
 }
 
 /** How long to wait for peers still downloading to get chunks nobody has yet, with no progress at all. */
@@ -73,6 +78,8 @@ const FAST_BATCH_MS = 300
  * plus as long as it has been busy itself (while the others fetch their shares, it fetched its own).
  */
 const OWNER_WAIT_MS = 3000
+/** A peer with nothing to ask of it but chunks left to their shares' owners is looked at again after this. */
+const OWNERS_RESCAN_MS = 250
 
 /**
  * Spreads the wanted chunks over the peers. Rarest first: among the next chunks a peer holds (a window
@@ -105,6 +112,7 @@ export async function scheduleChunks(
     asked: new Set(),
     failedAt: -Infinity,
     view: null,
+    leftToOwnersAt: -Infinity,
   }))
   let running = 0
   const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT
@@ -144,6 +152,7 @@ export async function scheduleChunks(
   /** A chunk goes back in the queue (its request failed, or the peer lacked it). */
   const requeue = (key: string): void => {
     pending.add(key)
+    for (const p of states) p.leftToOwnersAt = -Infinity
     for (const p of states) if (p.view instanceof Set && holds(p, key)) p.view.add(key)
   }
 
@@ -154,6 +163,7 @@ export async function scheduleChunks(
     const ranked = availability !== undefined && states.filter((p) => !p.dead).length > 1
     const limit = ranked ? options.batchSize * RANK_WINDOW : options.batchSize
     let candidates: string[] = []
+    let leftToOwners = 0
     const view = viewOf(peer)
     for (const key of view === 'all' ? pending : view) {
       if (view !== 'all' && !pending.has(key)) {
@@ -161,7 +171,10 @@ export async function scheduleChunks(
         continue
       }
       if (!holds(peer, key)) continue
-      if (sharing && availability?.leaveToOwner?.(peer.source.id, key) === true) continue
+      if (sharing && availability?.leaveToOwner?.(peer.source.id, key) === true) {
+        leftToOwners++
+        continue
+      }
       candidates.push(key)
       if (candidates.length === limit) break
     }
@@ -170,6 +183,7 @@ export async function scheduleChunks(
       candidates = candidates.sort((a, b) => (r.get(a) as number) - (r.get(b) as number))
     }
     const batch = candidates.slice(0, options.batchSize)
+    if (batch.length === 0 && leftToOwners > 0) peer.leftToOwnersAt = performance.now()
     if (batch.length === 0 && pending.size === 0) {
       // Endgame: ask for what others are still fetching, once more each. A key can stay in flight after
       // its chunk came in (the other request of a pair is still out): it is no longer wanted.
@@ -271,7 +285,10 @@ export async function scheduleChunks(
       const pause =
         peer.failures === 0 ? 0 : peer.failedAt + RETRY_PAUSE_MS * peer.failures - performance.now()
       if (pause > 0) retryIn = Math.min(retryIn, pause)
-      return pause <= 0
+      // A peer whose every chunk we want is left to other nodes is not scanned on each wake-up.
+      const rescan = sharing ? peer.leftToOwnersAt + OWNERS_RESCAN_MS - performance.now() : 0
+      if (rescan > 0) retryIn = Math.min(retryIn, rescan)
+      return pause <= 0 && rescan <= 0
     })
     // Free slots go to the peer with the fewest batches out, so under the global limit each peer gets its
     // share (its own window still bounds it).

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest, HaveMap } from '../../protocols/sources.ts'
 
@@ -10,6 +10,10 @@ interface Entry {
   byHash: Map<string, number[]>
   bits: Uint8Array
   listeners: Set<(indices: number[]) => void>
+  /** The incomplete file, opened by the first read and shared by all; closed once the entry is gone. */
+  file: Promise<FileHandle | null> | null
+  readers: number
+  gone: boolean
 }
 
 /**
@@ -34,6 +38,7 @@ export class DownloadsInProgress {
       else list.push(i)
     })
     const previous = this.entries.get(manifest.etag)
+    if (previous !== undefined) retire(previous)
     this.entries.set(manifest.etag, {
       manifest,
       path,
@@ -41,6 +46,9 @@ export class DownloadsInProgress {
       byHash,
       bits: Uint8Array.from(bits),
       listeners: previous?.listeners ?? new Set(),
+      file: null,
+      readers: 0,
+      gone: false,
     })
   }
 
@@ -66,6 +74,7 @@ export class DownloadsInProgress {
         e.manifest.chunks.map((_, i) => i),
       )
     this.entries.delete(etag)
+    retire(e)
   }
 
   manifest(etag: string): BlobManifest | null {
@@ -91,16 +100,28 @@ export class DownloadsInProgress {
       const i = e.byHash.get(key)?.find((j) => (e.bits[j >> 3] & (1 << (j & 7))) !== 0)
       if (i === undefined) continue
       const length = e.manifest.chunks[i].length
-      const fh = await open(e.path, 'r').catch(() => null)
-      if (fh === null) continue
+      e.readers++
       try {
+        e.file ??= open(e.path, 'r').catch(() => null)
+        const fh = await e.file
+        if (fh === null) continue
         const buf = new Uint8Array(length)
-        const { bytesRead } = await fh.read(buf, 0, length, e.offsets[i])
+        const { bytesRead } = await fh.read(buf, 0, length, e.offsets[i]).catch(() => ({ bytesRead: -1 }))
         if (bytesRead === length) return buf
       } finally {
-        await fh.close()
+        e.readers--
+        if (e.gone) retire(e)
       }
     }
     return null
   }
+}
+
+/** The entry is no longer tracked: its file closes once the last read of it is over. */
+function retire(e: Entry): void {
+  e.gone = true
+  if (e.readers > 0 || e.file === null) return
+  const file = e.file
+  e.file = null
+  void file.then((fh) => fh?.close()).catch(() => {})
 }

@@ -6,6 +6,8 @@ import type { PeerHaves, PeerSource } from './peer-source.ts'
 export const SHARE_CHUNKS = 32
 /** A co-leecher whose have-map has not grown for this long no longer holds its shares. */
 const SHARE_LAPSE_MS = 5000
+/** How often the set of co-leechers is worked out again. */
+const COLEECHERS_MS = 100
 /** How long a big blob's pull waits for connected peers that may be beginning it too; and their answer. */
 const SETTLE_MS = 200
 const SETTLE_ASK_MS = 1000
@@ -44,6 +46,8 @@ export class HaveMaps implements Availability {
   /** Owner of each share, for the co-leechers named by ownersKey. */
   private readonly shareOwners = new Map<number, string>()
   private ownersKey = ''
+  private coLeecherSet: ReadonlySet<string> = new Set()
+  private coLeechersAt = -Infinity
   private wake: (peerId: string, keys: readonly string[]) => void = () => {}
 
   private constructor(
@@ -119,12 +123,7 @@ export class HaveMaps implements Availability {
   ownerOf(key: string): string | null {
     if (this.self === undefined) return null
     const owners = this.coLeechers()
-    if (owners.length === 0) return null
-    const key2 = owners.join(' ')
-    if (key2 !== this.ownersKey) {
-      this.ownersKey = key2
-      this.shareOwners.clear()
-    }
+    if (owners.size === 0) return null
     const share = Math.floor((this.occurrences.get(key)?.[0] ?? 0) / SHARE_CHUNKS)
     let owner = this.shareOwners.get(share)
     if (owner === undefined) {
@@ -144,20 +143,27 @@ export class HaveMaps implements Availability {
 
   /** Whether to leave this chunk to the co-leecher that owns its share rather than ask `peerId` for it. */
   leaveToOwner(peerId: string, key: string): boolean {
-    const owner = this.ownerOf(key)
-    return owner !== null && !this.isCoLeecher(peerId)
+    return this.ownerOf(key) !== null && !this.coLeechers().has(peerId)
   }
 
-  /** Peers pulling the blob now: an incomplete have-map that grew lately. */
-  private coLeechers(): string[] {
-    const out: string[] = []
-    for (const peerId of this.held.keys()) if (this.isCoLeecher(peerId)) out.push(peerId)
-    return out
-  }
-
-  private isCoLeecher(peerId: string): boolean {
-    const h = this.held.get(peerId)
-    return h !== undefined && h.count < this.keyAt.length && Date.now() - h.grewAt < SHARE_LAPSE_MS
+  /**
+   * Peers pulling the blob now (an incomplete have-map that grew lately), looked at again every
+   * COLEECHERS_MS: the scheduler asks for each chunk it considers.
+   */
+  private coLeechers(): ReadonlySet<string> {
+    const now = Date.now()
+    if (now - this.coLeechersAt < COLEECHERS_MS) return this.coLeecherSet
+    this.coLeechersAt = now
+    const set = new Set<string>()
+    for (const [peerId, h] of this.held)
+      if (h.count < this.keyAt.length && now - h.grewAt < SHARE_LAPSE_MS) set.add(peerId)
+    const key = [...set].join(' ')
+    if (key !== this.ownersKey) {
+      this.ownersKey = key
+      this.shareOwners.clear()
+    }
+    this.coLeecherSet = set
+    return set
   }
 
   /** Ends every subscription and stops waiting for peers to begin. */
