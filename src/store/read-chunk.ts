@@ -67,7 +67,7 @@ const MAX_RUN_BYTES = 8 * 1024 * 1024
 export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array | null)[]> {
   const { index, hashes } = params
   const out: (Uint8Array | null)[] = hashes.map(() => null)
-  const locs = hashes.map((h) => index.getChunkLocation(h))
+  const locs = index.getChunkLocations(hashes)
   const files = new Map<string, BlobFileLease | null>()
   try {
     for (let i = 0; i < hashes.length;) {

@@ -45,6 +45,32 @@ describe('ShardIndex', () => {
     }
   })
 
+  it('looks up a batch of chunk locations in order, unknown and repeated hashes included', () => {
+    const index = ShardIndex.open(join(tmp(), 'index.sqlite'))
+    try {
+      const etag = 'b'.repeat(64)
+      const manifest = Array.from({ length: 100 }, (_, i) => ({
+        hash: new Uint8Array(randomBytes(32)),
+        length: 1000 + i,
+      }))
+      const size = manifest.reduce((n, c) => n + c.length, 0)
+      index.putVerifiedBlob({ etag, kind: 'sha256', size, xetHash: new Uint8Array(32) }, manifest)
+      const unknown = new Uint8Array(randomBytes(32))
+      // More than one query's worth (64), in a shuffled order, with an unknown hash and a repeat.
+      const asked = [...manifest.map((c) => c.hash).reverse(), unknown, manifest[3].hash]
+      const got = index.getChunkLocations(asked)
+      assert.equal(got.length, asked.length)
+      assert.deepEqual(
+        got,
+        asked.map((h) => index.getChunkLocation(h)),
+      )
+      assert.equal(got[100], null)
+      assert.deepEqual(got[101], { etag, offset: 3000 + 1 + 2, length: 1003 })
+    } finally {
+      index.close()
+    }
+  })
+
   it('rebuilds an index written by another schema version instead of misreading it', () => {
     const path = join(tmp(), 'index.sqlite')
     const index = ShardIndex.open(path)
