@@ -41,6 +41,8 @@ export interface PullBlobFromPeersParams {
   inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
   inProgress?: DownloadsInProgress
+  /** Every chunk is in; only the last steps (a whole-file hash after a resume, fsync, rename) are left. */
+  onFetched?: () => void
 }
 
 export interface PullBlobResult {
@@ -102,11 +104,24 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   const writer = new ChunkWriter(fh, {
     fileSize: manifest.size,
     onWritten: (indices) => {
-      for (const i of indices) progress.set(i)
+      for (const i of indices) {
+        progress.set(i)
+        unsynced += manifest.chunks[i].length
+      }
       params.inProgress?.mark(etag, indices)
       void progress.save().catch(() => {})
+      // Synced to disk in the background as it goes, so that the fsync before the rename is short.
+      if (syncing === null && unsynced >= SYNC_STEP) {
+        unsynced = 0
+        syncing = fh.datasync().then(
+          () => void (syncing = null),
+          () => void (syncing = null), // the fsync before the rename reports a real failure
+        )
+      }
     },
   })
+  let unsynced = 0
+  let syncing: Promise<void> | null = null
   try {
     await fh.truncate(manifest.size)
     params.inProgress?.begin(manifest, incomplete, progress.bits)
@@ -192,6 +207,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       }
     }
     await writer.flush()
+    params.onFetched?.()
     await progress.save(true)
 
     // A manifest that matched the Hub's xetHash, with every chunk verified on arrival, proves the content;
@@ -202,6 +218,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         await rm(incomplete, { force: true })
         await progress.drop()
       })
+    await syncing
     await fh.sync()
     await fh.close()
     await commitBlob(cacheDir, repo, etag, incomplete)
@@ -231,10 +248,14 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     // Interrupted: keep what was verified for the next attempt.
     if (!done) await writer.flush().catch(() => {})
     if (!done) params.inProgress?.end(etag, false)
+    await syncing
     await fh.close().catch(() => {})
     if (!done) await progress.save(true).catch(() => {})
   }
 }
+
+/** Bytes written between background syncs of the blob file (see onWritten). */
+const SYNC_STEP = 64 * 1024 * 1024
 
 /** Most bytes asked of the Hub in one Range request. */
 const MAX_HUB_RUN = 16 * 1024 * 1024

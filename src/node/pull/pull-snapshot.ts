@@ -32,6 +32,13 @@ import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
 /** Files at or above this size are verified on a worker thread, one at a time. */
 const LARGE_FILE = 8 * 1024 * 1024
+
+/** How one file is fetched: the verifier it hashes with, and who hears when its bytes are all in. */
+export interface FileJob {
+  verifier: Verifier
+  /** Every byte of the file arrived; what is left (hashing the tail, fsync, rename) takes no network. */
+  onFetched?: () => void
+}
 const SMALL_FILE_LANES = 8
 
 export interface PullProgress {
@@ -156,7 +163,7 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
     params.onProgress?.(progress)
   }
 
-  const pullOne = async (file: RemoteFile, verifier: Verifier): Promise<void> => {
+  const pullOne = async (file: RemoteFile, job: FileJob): Promise<void> => {
     if (etagKind(file.etag) === null) throw new IntegrityError(`${file.path}: invalid etag "${file.etag}"`)
     let source: PulledFile['source'] = 'cache'
     await withBlobLock(
@@ -170,7 +177,7 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
             `${repo.id}: the blob of "${file.path}" is missing and no source can be reached`,
           )
         }
-        source = await fetchBlob(params, snapshot.commit, snapshot.origin, file, verifier, onBytes, result)
+        source = await fetchBlob(params, snapshot.commit, snapshot.origin, file, job, onBytes, result)
       },
       { signal },
     )
@@ -189,21 +196,19 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
 
   const large = wanted.files.filter((f) => f.size >= LARGE_FILE)
   const small = wanted.files.filter((f) => f.size < LARGE_FILE)
-  const bigVerifier = large.length > 0 ? new LazyBlobVerifier() : null
+  const bigVerifiers = large.slice(0, 2).map(() => new LazyBlobVerifier())
   const smallVerifiers = await Promise.all(
     Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => InlineVerifier.start()),
   )
   try {
     await Promise.all([
-      (async () => {
-        for (const f of large) await pullOne(f, bigVerifier as Verifier)
-      })(),
+      pullLargeFiles(large, bigVerifiers, pullOne),
       ...smallVerifiers.map(async (verifier, lane) => {
-        for (let i = lane; i < small.length; i += smallVerifiers.length) await pullOne(small[i], verifier)
+        for (let i = lane; i < small.length; i += smallVerifiers.length) await pullOne(small[i], { verifier })
       }),
     ])
   } finally {
-    await bigVerifier?.close()
+    await Promise.all(bigVerifiers.map((v) => v.close()))
     await Promise.all(smallVerifiers.map((c) => c.close()))
   }
   if (params.revision !== snapshot.commit) await writeRef(cacheDir, repo, params.revision, snapshot.commit)
@@ -235,6 +240,36 @@ function selectFiles(
   return { files: all.filter((f) => keep.has(f.path)), missing: [] }
 }
 
+/**
+ * Large files one at a time over the network, but each one's last steps (hashing its tail, fsync, rename:
+ * about 0.3 s for 500 MB here) overlap the next one's download: the next file starts as soon as the bytes
+ * of the one before are all in. Two verifiers take turns, so at most two files are under way.
+ */
+export async function pullLargeFiles(
+  files: readonly RemoteFile[],
+  verifiers: readonly Verifier[],
+  pullOne: (file: RemoteFile, job: FileJob) => Promise<void>,
+): Promise<void> {
+  const pulls: Promise<void>[] = []
+  let failure: { error: unknown } | null = null
+  try {
+    for (const [k, file] of files.entries()) {
+      if (k >= verifiers.length) await pulls[k - verifiers.length]
+      let onFetched = (): void => {}
+      const fetched = new Promise<void>((resolve) => (onFetched = resolve))
+      const pull = pullOne(file, { verifier: verifiers[k % verifiers.length], onFetched })
+      pulls.push(pull)
+      await Promise.race([fetched, pull])
+    }
+  } catch (error) {
+    failure = { error }
+  }
+  // The files still under way finish (or fail) before a failure is reported.
+  const settled = await Promise.allSettled(pulls)
+  if (failure !== null) throw failure.error
+  for (const r of settled) if (r.status === 'rejected') throw r.reason
+}
+
 /** Peers first when any has a manifest for the blob; the Hub fills in, or serves the whole file. */
 async function fetchBlob(...args: Parameters<typeof fetchBlobFrom>): ReturnType<typeof fetchBlobFrom> {
   try {
@@ -249,7 +284,7 @@ async function fetchBlobFrom(
   commit: string,
   origin: SnapshotOrigin,
   file: RemoteFile,
-  verifier: Verifier,
+  job: FileJob,
   onBytes: (n: number) => void,
   result: PullResult,
 ): Promise<PulledFile['source']> {
@@ -293,6 +328,7 @@ async function fetchBlobFrom(
         inProgress: params.inProgress,
         beforeChunk: params.beforeChunk,
         inOrder: params.inOrder,
+        onFetched: job.onFetched,
         onPeerDropped: (peer, err) => {
           params.onPeerDropped?.(peer, err)
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)
@@ -333,18 +369,18 @@ async function fetchBlobFrom(
   }
   if (!hubUsable)
     throw new OfflineError(`${params.repo.id}: no peer has "${file.path}" and the Hub cannot be reached`)
-  return fetchWholeFromHub(params, commit, file, verifier, onBytes, result)
+  return fetchWholeFromHub(params, commit, file, job, onBytes, result)
 }
 
 async function fetchWholeFromHub(
   params: PullSnapshotParams,
   commit: string,
   file: RemoteFile,
-  verifier: Verifier,
+  job: FileJob,
   onBytes: (n: number) => void,
   result: PullResult,
 ): Promise<PulledFile['source']> {
-  const got = await downloadWithRetry(params, commit, file, verifier, onBytes)
+  const got = await downloadWithRetry(params, commit, file, job, onBytes)
   result.bytesFetched += got.bytesFetched
   result.bytesFromHub += got.bytesFetched
   params.index?.putVerifiedBlob(
@@ -382,7 +418,7 @@ async function downloadWithRetry(
   params: PullSnapshotParams,
   commit: string,
   file: RemoteFile,
-  verifier: Verifier,
+  job: FileJob,
   onBytes: (n: number) => void,
 ): ReturnType<typeof downloadBlob> {
   const args = {
@@ -392,7 +428,8 @@ async function downloadWithRetry(
     file,
     cacheDir: params.cacheDir,
     home: params.home,
-    verifier,
+    verifier: job.verifier,
+    onFetched: job.onFetched,
     connections: params.connections,
     partSize: params.partSize,
     fetch: params.fetch,

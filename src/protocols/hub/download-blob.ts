@@ -26,6 +26,11 @@ export const DEFAULT_CONNECTIONS = 8
 /** The verifier is told of new bytes in steps of this size (fewer messages, bigger reads). */
 const ADVANCE_STEP = 8 * 1024 * 1024
 const SAVE_EVERY_MS = 100
+/**
+ * The file is synced to disk each time this much more of it is in, in the background: the fsync before
+ * the rename then has only the last part left to write (a 500 MB file otherwise waited ~0.3 s there).
+ */
+const SYNC_STEP = 64 * 1024 * 1024
 
 export interface DownloadBlobParams {
   config: HubConfig
@@ -43,6 +48,8 @@ export interface DownloadBlobParams {
   signal?: AbortSignal
   /** Bytes that arrived from the network (not counting what a resume found on disk). */
   onBytes?: (bytes: number) => void
+  /** Every range is in; what is left (hashing the tail, fsync, rename) takes no network. */
+  onFetched?: () => void
 }
 
 export interface DownloadedBlob {
@@ -114,6 +121,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     }).then(
       () => {
         fetchDone = true
+        params.onFetched?.()
         wake()
       },
       (err: unknown) => {
@@ -128,12 +136,21 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     verifier.begin(incomplete, kind, file.size, { etag: file.xetHash === null })
     let sent = 0
     let verified
+    let syncing: Promise<void> | null = null
+    let syncedUpTo = 0
     try {
       while (sent < file.size) {
         const prefix = contiguousPrefix(plan)
         if (prefix - sent >= ADVANCE_STEP || (prefix === file.size && prefix > sent)) {
           verifier.advance(prefix)
           sent = prefix
+          if (syncing === null && prefix - syncedUpTo >= SYNC_STEP && prefix < file.size) {
+            syncedUpTo = prefix
+            syncing = fh.datasync().then(
+              () => void (syncing = null),
+              () => void (syncing = null), // the fsync before the rename reports a real failure
+            )
+          }
           continue
         }
         if (fetchError !== null) throw fetchError
@@ -153,6 +170,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       throw err
     } finally {
       await saving.chain.catch(() => {})
+      await syncing
     }
     const chunks = verified.chunks
 

@@ -51,7 +51,13 @@ export class BlobVerifier implements Verifier {
   }
 
   static start(): BlobVerifier {
-    return new BlobVerifier(new Worker(siblingModuleUrl('verify-worker', import.meta.url)))
+    // It reads into one buffer and hashes in WebAssembly: a small young generation is plenty, and a pull
+    // may run two of these at once (see pullLargeFiles).
+    return new BlobVerifier(
+      new Worker(siblingModuleUrl('verify-worker', import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      }),
+    )
   }
 
   begin(path: string, kind: BlobKind, size: number, jobs: { etag: boolean } = { etag: true }): void {

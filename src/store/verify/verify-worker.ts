@@ -6,7 +6,8 @@ import { createEtagHasher, type EtagHasher } from '../blob-etag.ts'
 import { XetChunker, type ChunkInfo } from '../xet/index.ts'
 import type { VerifierReply, VerifierRequest } from './verifier-protocol.ts'
 
-const READ_SIZE = 8 * 1024 * 1024
+/** Bytes read back and hashed at a time (the download tells the verifier of new bytes in 8 MiB steps). */
+const READ_SIZE = 4 * 1024 * 1024
 const port = parentPort
 if (port === null) throw new Error('verify-worker.ts must run as a worker thread')
 
