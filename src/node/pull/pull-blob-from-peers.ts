@@ -41,8 +41,6 @@ export interface PullBlobFromPeersParams {
   inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
   inProgress?: DownloadsInProgress
-  /** Every chunk is in; only the last steps (a whole-file hash after a resume, fsync, rename) are left. */
-  onFetched?: () => void
 }
 
 export interface PullBlobResult {
@@ -207,7 +205,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       }
     }
     await writer.flush()
-    params.onFetched?.()
     await progress.save(true)
 
     // A manifest that matched the Hub's xetHash, with every chunk verified on arrival, proves the content;

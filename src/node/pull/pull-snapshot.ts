@@ -241,9 +241,11 @@ function selectFiles(
 }
 
 /**
- * Large files one at a time over the network, but each one's last steps (hashing its tail, fsync, rename:
- * about 0.3 s for 500 MB here) overlap the next one's download: the next file starts as soon as the bytes
- * of the one before are all in. Two verifiers take turns, so at most two files are under way.
+ * Large files one at a time over the network, but the last steps of one from the Hub (hashing its tail,
+ * fsync, rename: about 0.3 s for 500 MB here) overlap the next one's download: the next file starts as
+ * soon as the bytes of the one before are all in. Two verifiers take turns, so at most two files are under
+ * way. (A pull from peers hashes every chunk as it comes and has no tail to hide; overlapping two of them
+ * only held two schedulers' buffers at once: +15 MB of RSS.)
  */
 export async function pullLargeFiles(
   files: readonly RemoteFile[],
@@ -328,7 +330,6 @@ async function fetchBlobFrom(
         inProgress: params.inProgress,
         beforeChunk: params.beforeChunk,
         inOrder: params.inOrder,
-        onFetched: job.onFetched,
         onPeerDropped: (peer, err) => {
           params.onPeerDropped?.(peer, err)
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)
