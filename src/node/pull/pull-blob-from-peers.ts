@@ -157,9 +157,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         params.peers,
         {
           batchSize: params.batchSize ?? 32,
-          // Two batches per peer to begin with (4 MiB): a fast peer's window grows within a few batches,
-          // and a slow one (a WAN) is not asked for much before the nodes pulling along have split the blob.
-          window: params.window ?? 2,
+          window: params.window ?? 4,
           maxFailures: 3,
           signal,
           startAt: params.inOrder === true ? 0 : undefined,
