@@ -3,6 +3,12 @@ import type { FileHandle } from 'node:fs/promises'
 /** Default bytes of one staging buffer, and how many a writer may hold (allocated as needed). */
 const RUN_BYTES = 2 * 1024 * 1024
 const MAX_RUNS = 4
+/**
+ * A run open this long is written even if not full: its chunks are announced to the peers (have-map) only
+ * once on disk, and over a slow link a 2 MiB run took seconds to fill, long enough for the nodes pulling
+ * along to think this one had stalled and take its shares over.
+ */
+const MAX_RUN_AGE_MS = 250
 
 export interface ChunkWriterOptions {
   /** Called with the tags of writes once their bytes are in the file. */
@@ -11,6 +17,8 @@ export interface ChunkWriterOptions {
   fileSize: number
   runBytes?: number
   maxRuns?: number
+  /** Default MAX_RUN_AGE_MS; 0 writes runs only when full, needed or flushed. */
+  maxRunAgeMs?: number
 }
 
 interface Run {
@@ -18,6 +26,8 @@ interface Run {
   start: number
   length: number
   tags: number[]
+  /** performance.now() when its first chunk came. */
+  openedAt: number
 }
 
 /**
@@ -38,16 +48,22 @@ export class ChunkWriter {
   private allocated = 0
   private waiters: (() => void)[] = []
   private readonly writing = new Set<Promise<void>>()
+  private readonly maxRunAgeMs: number
+  private timer: ReturnType<typeof setTimeout> | null = null
+  /** A write started by the timer failed: the next write() or flush() throws it. */
+  private failure: { error: unknown } | null = null
 
   constructor(fh: FileHandle, options: ChunkWriterOptions) {
     this.fh = fh
     this.onWritten = options.onWritten
     this.runBytes = Math.max(1, Math.min(options.runBytes ?? RUN_BYTES, options.fileSize))
     this.maxRuns = options.maxRuns ?? MAX_RUNS
+    this.maxRunAgeMs = options.maxRunAgeMs ?? MAX_RUN_AGE_MS
   }
 
   /** Writes `data` at `position` (now or with its run); `tag` goes to `onWritten` once it is on disk. */
   async write(data: Uint8Array, position: number, tag: number): Promise<void> {
+    this.throwFailure()
     let run = this.runs.get(position)
     if (run !== undefined && run.length + data.byteLength > this.runBytes) {
       await this.writeRun(run)
@@ -59,7 +75,14 @@ export class ChunkWriter {
         this.onWritten([tag])
         return
       }
-      run = { buf: await this.takeBuffer(), start: position, length: 0, tags: [] }
+      run = {
+        buf: await this.takeBuffer(),
+        start: position,
+        length: 0,
+        tags: [],
+        openedAt: performance.now(),
+      }
+      this.arm()
     } else this.runs.delete(position)
     run.buf.set(data, run.length)
     run.length += data.byteLength
@@ -74,8 +97,37 @@ export class ChunkWriter {
 
   /** Writes every open run, and waits for the writes already under way. */
   async flush(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
     for (const run of [...this.runs.values()]) await this.writeRun(run)
     await Promise.all(this.writing)
+    this.throwFailure()
+  }
+
+  private throwFailure(): void {
+    if (this.failure !== null) throw this.failure.error
+  }
+
+  /** Writes the runs open for maxRunAgeMs or more, some time after a run opens. */
+  private arm(): void {
+    if (this.timer !== null || this.maxRunAgeMs <= 0) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.writeStale()
+    }, this.maxRunAgeMs)
+    this.timer.unref()
+  }
+
+  private async writeStale(): Promise<void> {
+    const now = performance.now()
+    try {
+      for (const run of [...this.runs.values()])
+        if (now - run.openedAt >= this.maxRunAgeMs) await this.writeRun(run)
+    } catch (error) {
+      this.failure ??= { error }
+      return
+    }
+    if (this.runs.size > 0) this.arm()
   }
 
   private async takeBuffer(): Promise<Buffer> {

@@ -93,4 +93,30 @@ describe('ChunkWriter', () => {
     await fh.close()
     assert.ok((await readFile(join(tmp(), 'blob.incomplete'))).equals(data))
   })
+
+  it('writes (and so announces) a run that stays open, without waiting for it to fill or a flush', async () => {
+    const data = randomBytes(3 * 65536)
+    const { fh } = await countingFile(data.byteLength)
+    const written: number[] = []
+    const writer = new ChunkWriter(fh, {
+      fileSize: data.byteLength,
+      onWritten: (tags) => written.push(...tags),
+      maxRunAgeMs: 50,
+    })
+    // Two chunks that continue each other, then nothing for a while (a slow peer).
+    await writer.write(data.subarray(0, 65536), 0, 0)
+    await writer.write(data.subarray(65536, 131072), 65536, 1)
+    assert.deepEqual(written, [])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(written, [0, 1], 'the open run was not written')
+    assert.ok(
+      Buffer.from(await readFile(join(tmp(), 'blob.incomplete')))
+        .subarray(0, 131072)
+        .equals(data.subarray(0, 131072)),
+    )
+    await writer.write(data.subarray(131072), 131072, 2)
+    await writer.flush()
+    assert.deepEqual(written, [0, 1, 2])
+    await fh.close()
+  })
 })
