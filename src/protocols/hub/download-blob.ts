@@ -96,7 +96,9 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       wake()
       if (Date.now() - lastSave > SAVE_EVERY_MS) {
         lastSave = Date.now()
-        saving.chain = saving.chain.then(() => saveProgress(progressFile, plan))
+        // Best effort: a save that fails (a full disk) only costs a longer resume, and must not be left an
+        // unhandled rejection until the next save or the end (that killed the process with ENOSPC).
+        saving.chain = saving.chain.then(() => saveProgress(progressFile, plan)).catch(() => {})
       }
     }
     const abort = new AbortController()
