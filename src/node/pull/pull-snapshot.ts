@@ -13,7 +13,7 @@ import {
   type RepoRef,
 } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
-import { LazyBlobVerifier, type Verifier } from '../../store/verify/blob-verifier.ts'
+import { LazyBlobVerifier } from '../../store/verify/blob-verifier.ts'
 import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
 import { downloadBlob } from '../../protocols/hub/download-blob.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
@@ -28,17 +28,12 @@ import { ChunksUnavailableError, NoManifestError } from './peer-source.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { initXet } from '../../store/xet/index.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
+import { pullLargeFiles, type FileJob } from './pull-large-files.ts'
 import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 
 /** Files at or above this size are verified on a worker thread, one at a time. */
 const LARGE_FILE = 8 * 1024 * 1024
 
-/** How one file is fetched: the verifier it hashes with, and who hears when its bytes are all in. */
-export interface FileJob {
-  verifier: Verifier
-  /** Every byte of the file arrived; what is left (hashing the tail, fsync, rename) takes no network. */
-  onFetched?: () => void
-}
 const SMALL_FILE_LANES = 8
 
 export interface PullProgress {
@@ -238,38 +233,6 @@ function selectFiles(
   }
   const keep = new Set(filterPaths([...byPath.keys()], params.include, params.exclude))
   return { files: all.filter((f) => keep.has(f.path)), missing: [] }
-}
-
-/**
- * Large files one at a time over the network, but the last steps of one from the Hub (hashing its tail,
- * fsync, rename: about 0.3 s for 500 MB here) overlap the next one's download: the next file starts as
- * soon as the bytes of the one before are all in. Two verifiers take turns, so at most two files are under
- * way. (A pull from peers hashes every chunk as it comes and has no tail to hide; overlapping two of them
- * only held two schedulers' buffers at once: +15 MB of RSS.)
- */
-export async function pullLargeFiles(
-  files: readonly RemoteFile[],
-  verifiers: readonly Verifier[],
-  pullOne: (file: RemoteFile, job: FileJob) => Promise<void>,
-): Promise<void> {
-  const pulls: Promise<void>[] = []
-  let failure: { error: unknown } | null = null
-  try {
-    for (const [k, file] of files.entries()) {
-      if (k >= verifiers.length) await pulls[k - verifiers.length]
-      let onFetched = (): void => {}
-      const fetched = new Promise<void>((resolve) => (onFetched = resolve))
-      const pull = pullOne(file, { verifier: verifiers[k % verifiers.length], onFetched })
-      pulls.push(pull)
-      await Promise.race([fetched, pull])
-    }
-  } catch (error) {
-    failure = { error }
-  }
-  // The files still under way finish (or fail) before a failure is reported.
-  const settled = await Promise.allSettled(pulls)
-  if (failure !== null) throw failure.error
-  for (const r of settled) if (r.status === 'rejected') throw r.reason
 }
 
 /** Peers first when any has a manifest for the blob; the Hub fills in, or serves the whole file. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { pullLargeFiles, type FileJob } from '../../../src/node/pull/pull-snapshot.ts'
+import { pullLargeFiles, type FileJob } from '../../../src/node/pull/pull-large-files.ts'
 import type { RemoteFile } from '../../../src/protocols/hub/fetch-snapshot.ts'
 import type { Verifier } from '../../../src/store/verify/blob-verifier.ts'
 
