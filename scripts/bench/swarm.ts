@@ -2,7 +2,7 @@
  * Benchmark of issue 5: pulling one repo from a swarm of seeders, against Helia (bitswap) and curl over
  * the same bytes, in the same run.
  *   node scripts/bench/swarm.ts [--mib 1024] [--cases capped,uncapped,leechers,helia,curl]
- *     [--profile DIR] [--timeout-s 600] [--budget-min 30]
+ *     [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each:
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
@@ -14,7 +14,8 @@
  * A leecher of ours is a fresh daemon that `peer add`s its seeders and runs `model add --json`: no byte may
  * come from the Hub or from a peer it did not add, and every file is checked by sha256. `--cases` takes case
  * names or their prefixes (capped, uncapped, leechers, helia, curl). `--profile DIR` starts our leechers
- * with `--cpu-prof` into DIR/<case> and prints where the uncapped-1 leecher spent its CPU. Prints a table
+ * with `--cpu-prof` into DIR/<case> and prints where the uncapped-1 leecher spent its CPU; `--node-options`
+ * adds Node flags to every daemon of ours (e.g. --trace-gc, GC settings). Prints a table
  * and the goals, writes bench-results/swarm.json; HFFS_BENCH_KEEP=1 keeps the files of a failed run.
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
@@ -61,6 +62,7 @@ const { values } = parseArgs({
     mib: { type: 'string', default: '1024' },
     cases: { type: 'string', default: Object.keys(CASES).join(',') },
     profile: { type: 'string' },
+    'node-options': { type: 'string' },
     'timeout-s': { type: 'string', default: '600' },
     'budget-min': { type: 'string', default: '30' },
   },
@@ -112,7 +114,8 @@ try {
     startArgs: string[],
     nodeOptions?: string,
   ): Promise<BenchDaemon> => {
-    const d = await startBenchDaemon({ dir, hubUrl, startArgs, nodeOptions })
+    const options = [nodeOptions ?? '', values['node-options'] ?? ''].join(' ').trim() || undefined
+    const d = await startBenchDaemon({ dir, hubUrl, startArgs, nodeOptions: options })
     daemons.add(d)
     return d
   }

@@ -8,6 +8,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
+import { patchTcpWrites } from './tcp-write-patch.ts'
 import { patchYamuxWindowUpdates } from './yamux-window-patch.ts'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
@@ -76,6 +77,7 @@ export function transportStack(): Pick<
   'transports' | 'connectionEncrypters' | 'streamMuxers'
 > {
   patchYamuxWindowUpdates()
+  patchTcpWrites()
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],

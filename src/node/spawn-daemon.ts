@@ -26,6 +26,12 @@ export interface SpawnDaemonParams {
 }
 
 /**
+ * V8 flags the daemon runs with; bin/hffs-node.js adds the same to a `start --foreground` started without
+ * them, and says why (a 2 MiB young generation: far fewer full collections in a daemon serving chunks).
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2']
+
+/**
  * Starts `hffs-node start --foreground` detached, output appended to `HFFS_HOME/daemon.log`, and waits
  * until its control API answers. If it dies first, the error carries the last line it logged.
  */
@@ -36,11 +42,15 @@ export async function spawnDaemon(params: SpawnDaemonParams): Promise<DaemonStat
   const log = await open(logPath, 'a', 0o600)
   let exited: { code: number | null; signal: string | null } | null = null
   let spawnError: Error | null = null
-  const child = spawn(process.execPath, [BIN, 'start', '--foreground', ...params.args], {
-    detached: true,
-    stdio: ['ignore', log.fd, log.fd],
-    env: params.env ?? process.env,
-  })
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, BIN, 'start', '--foreground', ...params.args],
+    {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+      env: params.env ?? process.env,
+    },
+  )
   child.on('exit', (code, signal) => {
     exited = { code, signal }
   })

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { randomCommit, writeFakeRepo } from '../helpers/fake-cache.ts'
-import { runCli } from '../helpers/run-cli.ts'
-import { controlRequest, killDaemon, startDaemonCli, useDaemonHomes, waitFor } from './daemon-helpers.ts'
+import { BIN, runCli } from '../helpers/run-cli.ts'
+import {
+  START_ARGS,
+  controlRequest,
+  killDaemon,
+  startDaemonCli,
+  useDaemonHomes,
+  waitFor,
+} from './daemon-helpers.ts'
 
 interface StatusJson {
   running: boolean
@@ -42,6 +50,11 @@ describe('hffs-node start / status / stop', function () {
     assert.deepEqual(s.transfers, [])
     assert.deepEqual(s.connectedPeers, [])
     assert.equal(typeof s.uptimeSeconds, 'number')
+    const cmdline = (await readFile(`/proc/${s.pid}/cmdline`, 'utf8')).split('\0')
+    assert.ok(
+      cmdline.includes('--max-semi-space-size=2'),
+      `daemon runs without its V8 flags: ${cmdline.join(' ')}`,
+    )
     const text = await runCli(['status'], env)
     assert.match(text.stdout, new RegExp(`peer id\\s+${peerId}`))
 
@@ -64,6 +77,40 @@ describe('hffs-node start / status / stop', function () {
     const stopAgain = await runCli(['stop'], env)
     assert.equal(stopAgain.code, 0)
     assert.equal(stopAgain.stdout, 'not running\n')
+  })
+
+  it('start --foreground without the V8 flags runs the daemon with them, and one SIGTERM to the group stops it gracefully', async () => {
+    const env = daemonEnv('fg')
+    const [, ...args] = START_ARGS
+    const wrapper = spawn(process.execPath, [BIN, 'start', '--foreground', ...args], {
+      env: { ...process.env, ...env },
+      detached: true, // its own process group, as under a terminal or a service manager
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    wrapper.stdout.on('data', (d: Buffer) => (output += d.toString()))
+    wrapper.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    const exited = new Promise<number | null>((resolve) => wrapper.on('exit', (code) => resolve(code)))
+    try {
+      const info = await waitFor('daemon.json', 20_000, async () => {
+        const text = await readFile(join(env.HFFS_HOME, 'daemon.json'), 'utf8').catch(() => undefined)
+        return text === undefined ? undefined : (JSON.parse(text) as { pid: number })
+      })
+      assert.notEqual(info.pid, wrapper.pid, 'the daemon runs as a child with its flags')
+      const cmdline = (await readFile(`/proc/${info.pid}/cmdline`, 'utf8')).split('\0')
+      assert.ok(cmdline.includes('--max-semi-space-size=2'), cmdline.join(' '))
+      // The group gets SIGTERM, and the wrapper forwards it: the daemon sees it twice, as one.
+      process.kill(-(wrapper.pid as number), 'SIGTERM')
+      assert.equal(await exited, 0, output)
+      assert.match(output, /SIGTERM: stopping/)
+      assert.doesNotMatch(output, /exiting now/)
+    } finally {
+      try {
+        process.kill(-(wrapper.pid as number), 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
   })
 
   it('keeps its peer id across a crash and a restart, with peer.key and control.token mode 0600', async () => {

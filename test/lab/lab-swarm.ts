@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { ChildOutput } from '../../scripts/lab/child-output.ts'
 import type { Lab } from '../../scripts/lab/lab.ts'
 import { waitFor } from '../cli/daemon-helpers.ts'
+import { DAEMON_NODE_FLAGS } from '../../src/node/spawn-daemon.ts'
 import { BIN } from '../helpers/run-cli.ts'
 
 const node = process.execPath
@@ -119,7 +120,8 @@ export class LabSwarm {
     if (this.daemons.has(host)) throw new Error(`${host} already runs a daemon`)
     const env = this.envOf(host, opts)
     await mkdir(env.HFFS_HOME as string, { recursive: true })
-    const args = [BIN, 'start', '--foreground', '--port', String(CONTROL_PORT)]
+    // With the daemon's flags: bin/hffs-node.js then runs it in this process, not as a child of its own.
+    const args = [...DAEMON_NODE_FLAGS, BIN, 'start', '--foreground', '--port', String(CONTROL_PORT)]
     args.push('--listen', `/ip4/0.0.0.0/tcp/${P2P_PORT}`, opts.mdns === true ? '--mdns' : '--no-mdns')
     for (const r of opts.relays ?? []) args.push('--relay', r)
     if (opts.relayServer === true) args.push('--relay-server')

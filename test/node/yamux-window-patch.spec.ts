@@ -89,8 +89,9 @@ describe('yamux window updates (patch)', function () {
     // The client's frames, from its first (the SYN, sent before dialProtocol returns) on.
     const clientUpdates: { flag: number; length: number }[] = []
     const connection = await client.dial(server.getMultiaddrs())
-    const muxer = (connection as unknown as { muxer: { sendFrame: (h: FrameHeader, ...r: unknown[]) => unknown } })
-      .muxer
+    const muxer = (
+      connection as unknown as { muxer: { sendFrame: (h: FrameHeader, ...r: unknown[]) => unknown } }
+    ).muxer
     const sendFrame = muxer.sendFrame.bind(muxer)
     muxer.sendFrame = (header, ...rest) => {
       if (header.type === WINDOW_UPDATE) clientUpdates.push({ flag: header.flag, length: header.length })
