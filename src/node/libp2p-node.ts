@@ -8,6 +8,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
+import { patchStreamDrain } from './stream-drain-patch.ts'
 import { patchTcpWrites } from './tcp-write-patch.ts'
 import { patchYamuxWindowUpdates } from './yamux-window-patch.ts'
 import { tcp } from '@libp2p/tcp'
@@ -78,6 +79,7 @@ export function transportStack(): Pick<
 > {
   patchYamuxWindowUpdates()
   patchTcpWrites()
+  patchStreamDrain()
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],

@@ -8,6 +8,7 @@ import {
   type FetchedChunk,
 } from '../../src/protocols/chunks/index.ts'
 import { SEND_GROUP } from '../../src/protocols/chunks/constants.ts'
+import { INITIAL_WINDOW_GRANT } from '../../src/node/yamux-window-patch.ts'
 import { ETAG_A, MemorySources, makeBlob, pseudoRandomBytes, type TestBlob } from './fixtures.ts'
 import { useNodes } from './nodes.ts'
 import { openRaw, sendFrame, sendLengthPrefix, waitForReset } from './raw-stream.ts'
@@ -170,12 +171,13 @@ describe('chunks protocol', function () {
     sources.addBlob(big)
     const { server, client } = await pair(sources, { messageTimeout: 300 })
     const stream = await openRaw(client, server, CHUNKS_PROTOCOL)
-    stream.pause() // nothing read: yamux grants the server no more window than the first 256 KiB
+    stream.pause() // nothing read: yamux grants the server no more window than the first one
     await sendFrame(stream, encode({ type: 'want', hashes: big.manifest.chunks.map((c) => c.hash) }))
     assert.equal(await waitForReset(stream), 'reset')
-    // What the yamux window let through (256-512 KiB here: up to one group of 120 kB chunks), the group
-    // waiting for drain until the timeout and the one read ahead: three groups at most, not the batch.
-    assert.ok(sources.chunkReads <= 3 * SEND_GROUP, `server read ${sources.chunkReads} of 64 chunks`)
+    // What the window of a new stream let through (2 MiB: 18 chunks of 120 kB), the group waiting for drain
+    // until the timeout and the one read ahead: at most that and three groups, not the batch.
+    const bound = Math.ceil(INITIAL_WINDOW_GRANT / 120_000) + 3 * SEND_GROUP
+    assert.ok(sources.chunkReads <= bound, `server read ${sources.chunkReads} of 64 chunks`)
   })
 
   it('start and stop are harmless twice', async () => {

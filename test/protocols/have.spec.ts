@@ -161,7 +161,8 @@ describe('have protocol', function () {
 
   it('drops a subscriber that stops reading instead of queueing for it', async () => {
     const sources = new MemorySources()
-    const chunkCount = 300_000
+    // ~4.9 MB of updates: more than the 2 MiB window a stream grants (yamux-window-patch.ts).
+    const chunkCount = 1_000_000
     sources.haveMaps.set(ETAG_A, haveMapOf(chunkCount, []))
     const { server, client } = await pair(sources, { messageTimeout: 300 })
     const stream = await openRaw(client, server, HAVE_PROTOCOL)

@@ -1,13 +1,11 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
+import { transportStack } from '../../src/node/libp2p-node.ts'
 import type { Libp2p, ServiceMap } from '@libp2p/interface'
 
 /**
- * Test nodes: TCP on 127.0.0.1 only, noise, yamux, identify; no discovery of any kind. Every node made
- * through `useNodes()` is stopped after each test.
+ * Test nodes: the node's transport stack (TCP on 127.0.0.1 only, Noise, Yamux, with their patches),
+ * identify; no discovery of any kind. Every node made through `useNodes()` is stopped after each test.
  */
 export function useNodes(): <T extends ServiceMap>(services: ServiceFactoryMap<T>) => Promise<Libp2p<T>> {
   const nodes: Libp2p[] = []
@@ -21,9 +19,7 @@ export function useNodes(): <T extends ServiceMap>(services: ServiceFactoryMap<T
   return async <T extends ServiceMap>(services: ServiceFactoryMap<T>): Promise<Libp2p<T>> => {
     const node = await createLibp2p<T>({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      ...transportStack(),
       services: { ...services, identify: identify() } as ServiceFactoryMap<T>,
     })
     nodes.push(node as unknown as Libp2p)

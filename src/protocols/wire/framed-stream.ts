@@ -60,7 +60,13 @@ export class FramedStream {
     // a syscall of its own, so a prefix, a status byte and a chunk would cost three.
     const bytes = encodeFrames(messages)
     await this.bounded('write', options, async (signal) => {
-      if (!this.stream.send(bytes)) await this.stream.onDrain({ signal })
+      if (this.stream.send(bytes)) return
+      // libp2p's muxer passes a drain of the connection below to every stream on it, also to one whose
+      // own window is still shut; that stream then finds it cannot send and needs a drain again (in a
+      // microtask queued before this one wakes). Wait for a drain of its own, or a reader that stopped
+      // reading would have us queue (and read from disk) all it asked for.
+      do await this.stream.onDrain({ signal })
+      while (this.stream.writableNeedsDrain)
     })
   }
 
