@@ -3,15 +3,22 @@ import type { AbortOptions } from '@libp2p/interface'
 
 let patched = false
 
+/** Promise.withResolvers() (ES2024; the lib this project compiles against is older). */
+interface Deferred {
+  promise: Promise<void>
+  resolve: (value: void) => void
+  reject: (reason?: unknown) => void
+}
+
 /** The fields of @libp2p/utils' AbstractMessageStream read here (private in its types). */
 interface DrainState {
   writableNeedsDrain: boolean
-  onDrainPromise?: PromiseWithResolvers<void> | null
+  onDrainPromise?: Deferred | null
   onDrain(options?: AbortOptions): Promise<void>
 }
 
 /** Deferreds that were resolved or rejected: a drain that has come is no promise of the next one. */
-const settled = new WeakSet<PromiseWithResolvers<void>>()
+const settled = new WeakSet<Deferred>()
 
 /**
  * @libp2p/utils (7.4) creates a stream's "drain" promise once and never clears it, so after a stream's
@@ -32,11 +39,11 @@ export function patchStreamDrain(): void {
     const deferred = this.onDrainPromise
     if (deferred != null && deferred !== before) {
       const { resolve, reject } = deferred
-      deferred.resolve = (value) => {
+      deferred.resolve = (value: void) => {
         settled.add(deferred)
         resolve(value)
       }
-      deferred.reject = (reason) => {
+      deferred.reject = (reason?: unknown) => {
         settled.add(deferred)
         reject(reason)
       }
