@@ -6,6 +6,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { randomCommit, writeFakeRepo } from '../helpers/fake-cache.ts'
+import { DAEMON_NODE_FLAGS } from '../../src/node/spawn-daemon.ts'
 import { BIN, runCli } from '../helpers/run-cli.ts'
 import {
   START_ARGS,
@@ -51,10 +52,8 @@ describe('hffs-node start / status / stop', function () {
     assert.deepEqual(s.connectedPeers, [])
     assert.equal(typeof s.uptimeSeconds, 'number')
     const cmdline = (await readFile(`/proc/${s.pid}/cmdline`, 'utf8')).split('\0')
-    assert.ok(
-      cmdline.includes('--max-semi-space-size=2'),
-      `daemon runs without its V8 flags: ${cmdline.join(' ')}`,
-    )
+    for (const flag of DAEMON_NODE_FLAGS)
+      assert.ok(cmdline.includes(flag), `daemon runs without ${flag}: ${cmdline.join(' ')}`)
     const text = await runCli(['status'], env)
     assert.match(text.stdout, new RegExp(`peer id\\s+${peerId}`))
 
@@ -98,7 +97,7 @@ describe('hffs-node start / status / stop', function () {
       })
       assert.notEqual(info.pid, wrapper.pid, 'the daemon runs as a child with its flags')
       const cmdline = (await readFile(`/proc/${info.pid}/cmdline`, 'utf8')).split('\0')
-      assert.ok(cmdline.includes('--max-semi-space-size=2'), cmdline.join(' '))
+      for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), cmdline.join(' '))
       // The group gets SIGTERM, and the wrapper forwards it: the daemon sees it twice, as one.
       process.kill(-(wrapper.pid as number), 'SIGTERM')
       assert.equal(await exited, 0, output)
