@@ -161,10 +161,12 @@ export async function scheduleChunks(
   }
 
   const pick = (peer: PeerState): string[] => {
-    // Rarity orders nothing while fewer than two peers are alive: then take the first chunks the peer
-    // holds. Otherwise rank a window of the next chunks it holds, not every pending chunk of the blob for
-    // each batch (a 1 GiB blob has 16 000 chunks, times the peers, times 500 batches).
-    const ranked = availability !== undefined && states.filter((p) => !p.dead).length > 1
+    // Rarity orders nothing while fewer than two peers are alive, or when every live peer holds every
+    // chunk still pending (seeders): then take the first chunks the peer holds. Otherwise rank a window of
+    // the next chunks it holds, not every pending chunk of the blob for each batch (a 1 GiB blob has
+    // 16 000 chunks, times the peers, times 500 batches).
+    const live = states.filter((p) => !p.dead)
+    const ranked = availability !== undefined && live.length > 1 && live.some((p) => viewOf(p) !== 'all')
     const limit = ranked ? options.batchSize * RANK_WINDOW : options.batchSize
     let candidates: string[] = []
     let leftToOwners = 0

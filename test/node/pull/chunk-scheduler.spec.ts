@@ -64,6 +64,37 @@ describe('scheduleChunks', () => {
     assert.ok(b.asked.length > 0, 'b took part')
   })
 
+  it('does not rank by rarity when every peer holds every chunk (seeders): a have-map lookup or two a chunk', async () => {
+    const wanted = keys(2048)
+    const all = [...wanted.keys()]
+    const complete = new Set(all)
+    const peers = ['a', 'b', 'c', 'd'].map((id) => peer(id, complete))
+    let lookups = 0
+    const availability: Availability = {
+      has: () => {
+        lookups++
+        return true
+      },
+      mayGain: () => false,
+      onChange: () => {},
+    }
+    const left = await scheduleChunks(
+      new Map(wanted),
+      peers,
+      { batchSize: 32, window: 2, maxFailures: 3 },
+      async () => {},
+      undefined,
+      availability,
+    )
+    assert.equal(left.size, 0)
+    assert.ok(
+      peers.every((p) => p.asked.length > 0),
+      'every seeder took part',
+    )
+    // Ranking looks 16 batches ahead and asks every peer about each chunk there: 64+ lookups a chunk.
+    assert.ok(lookups < 8 * all.length, `${lookups} have-map lookups for ${all.length} chunks`)
+  })
+
   it('duplicates the last requests in flight (endgame), and a slow peer does not hold up the end', async () => {
     const wanted = keys(8)
     const all = new Set(wanted.keys())
