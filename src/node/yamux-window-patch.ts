@@ -4,10 +4,10 @@ let patched = false
 
 /**
  * What each stream offers the other side to send at once, in its first window update (the SYN of a stream
- * we open; for one we accept, the ACK or the first update due), instead of yamux's 256 KiB. A batch of chunks (2 MiB) then
- * flows without waiting on the receiver, and a 2 MiB stream costs one or two window updates, not five:
- * each is a frame, a Noise message and a socket write at one end, a read and a decryption at the other.
- * The spec's way to grow a window, so any yamux on the other side takes it.
+ * we open; for one we accept, the ACK or the first update due), instead of yamux's 256 KiB. A batch of
+ * chunks (2 MiB) then flows without waiting on the receiver, and a 2 MiB stream costs one or two window
+ * updates, not five: each is a frame, a Noise message and a socket write at one end, a read and a
+ * decryption at the other. The spec's way to grow a window, so any yamux on the other side takes it.
  */
 export const INITIAL_WINDOW_GRANT = 2 * 1024 * 1024
 

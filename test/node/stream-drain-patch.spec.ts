@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Stream } from '@libp2p/interface'
-import { transportStack } from '../../src/node/libp2p-node.ts'
+import { useNodes } from '../protocols/nodes.ts'
 
 const PROTOCOL = '/test/drain/1.0.0'
 
 describe('stream drain (patch)', function () {
   this.timeout(20_000)
-  const nodes: Libp2p[] = []
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.stop()))
-  })
+  const make = useNodes()
 
   it('after a first drain, onDrain() waits for the next one instead of resolving at once', async () => {
-    const make = async (): Promise<Libp2p> => {
-      const node = await createLibp2p({
-        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-        ...transportStack(),
-      })
-      nodes.push(node)
-      return node
-    }
-    const [sender, receiver] = await Promise.all([make(), make()])
+    const [sender, receiver] = await Promise.all([make({}), make({})])
     let remote: Stream | undefined
     await receiver.handle(PROTOCOL, (stream) => {
       stream.pause() // nothing read: no window update, the sender fills its window and waits

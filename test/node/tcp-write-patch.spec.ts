@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { Socket } from 'node:net'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { transportStack } from '../../src/node/libp2p-node.ts'
+import { receiveAll, useNodes } from '../protocols/nodes.ts'
 
 const PROTOCOL = '/test/bulk/1.0.0'
 /** Noise's largest message: 8 MiB is at least this many. */
@@ -10,7 +9,7 @@ const NOISE_MESSAGE = 65535
 
 describe('TCP writes (patch)', function () {
   this.timeout(20_000)
-  const nodes: Libp2p[] = []
+  const make = useNodes()
   const socketProto = Socket.prototype as unknown as Record<
     '_write' | '_writev',
     (...args: unknown[]) => unknown
@@ -18,31 +17,12 @@ describe('TCP writes (patch)', function () {
   const originals = { _write: socketProto._write, _writev: socketProto._writev }
   afterEach(async () => {
     Object.assign(socketProto, originals)
-    await Promise.all(nodes.splice(0).map((n) => n.stop()))
   })
 
   it('a bulk sender writes each Noise message with its length in one call, and every byte arrives', async () => {
-    const make = async (): Promise<Libp2p> => {
-      const node = await createLibp2p({
-        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-        ...transportStack(),
-      })
-      nodes.push(node)
-      return node
-    }
-    const [sender, receiver] = await Promise.all([make(), make()])
+    const [sender, receiver] = await Promise.all([make({}), make({})])
     const data = randomBytes(8 * 1024 * 1024)
-    const received = new Promise<Buffer>((resolve, reject) => {
-      void receiver.handle(PROTOCOL, async (stream) => {
-        const parts: Uint8Array[] = []
-        try {
-          for await (const piece of stream) parts.push(piece.subarray())
-          resolve(Buffer.concat(parts))
-        } catch (err) {
-          reject(err as Error)
-        }
-      })
-    })
+    const received = receiveAll(receiver, PROTOCOL)
     const stream = await sender.dialProtocol(receiver.getMultiaddrs(), PROTOCOL)
     // Socket writes by both nodes from here on (in this process, only these two sockets carry data).
     let calls = 0

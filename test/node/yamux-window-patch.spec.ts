@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { transportStack } from '../../src/node/libp2p-node.ts'
 import { INITIAL_WINDOW_GRANT } from '../../src/node/yamux-window-patch.ts'
+import { receiveAll, useNodes } from '../protocols/nodes.ts'
 
 const PROTOCOL = '/test/bulk/1.0.0'
 const WINDOW_UPDATE = 1 // yamux frame type
@@ -11,47 +10,28 @@ const SYN = 1 // yamux flag
 interface FrameHeader {
   type: number
   flag: number
+  streamID: number
   length: number
 }
 
 describe('yamux window updates (patch)', function () {
   this.timeout(20_000)
-  const nodes: Libp2p[] = []
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.stop()))
-  })
-  const make = async (): Promise<Libp2p> => {
-    const node = await createLibp2p({
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      ...transportStack(),
-    })
-    nodes.push(node)
-    return node
-  }
+  const make = useNodes()
 
   it('a bulk receiver sends a window update per half window, not per frame, and gets every byte', async () => {
-    const [sender, receiver] = await Promise.all([make(), make()])
+    const [sender, receiver] = await Promise.all([make({}), make({})])
     const data = randomBytes(8 * 1024 * 1024)
     let updates = 0
-    const received = new Promise<Buffer>((resolve, reject) => {
-      void receiver.handle(PROTOCOL, async (stream) => {
-        // Count the window-update frames this end sends on the stream.
-        const s = stream as unknown as {
-          sendFrame: (header: { type: number }, ...rest: unknown[]) => unknown
-        }
-        const send = s.sendFrame
-        s.sendFrame = (header, ...rest) => {
-          if (header.type === WINDOW_UPDATE) updates++
-          return send(header, ...rest)
-        }
-        const parts: Uint8Array[] = []
-        try {
-          for await (const piece of stream) parts.push(piece.subarray())
-          resolve(Buffer.concat(parts))
-        } catch (err) {
-          reject(err as Error)
-        }
-      })
+    const received = receiveAll(receiver, PROTOCOL, (stream) => {
+      // Count the window-update frames this end sends on the stream.
+      const s = stream as unknown as {
+        sendFrame: (header: { type: number }, ...rest: unknown[]) => unknown
+      }
+      const send = s.sendFrame
+      s.sendFrame = (header, ...rest) => {
+        if (header.type === WINDOW_UPDATE) updates++
+        return send(header, ...rest)
+      }
     })
     const stream = await sender.dialProtocol(receiver.getMultiaddrs(), PROTOCOL)
     // 64 KiB writes, as the chunks protocol makes them.
@@ -70,7 +50,7 @@ describe('yamux window updates (patch)', function () {
   })
 
   it('a stream opened to fetch bulk data grants 2 MiB with its SYN, and one that only sends grants nothing more', async () => {
-    const [server, client] = await Promise.all([make(), make()])
+    const [server, client] = await Promise.all([make({}), make({})])
     const data = randomBytes(2 * 1024 * 1024)
     const serverUpdates: number[] = []
     await server.handle(PROTOCOL, async (stream) => {
@@ -86,15 +66,16 @@ describe('yamux window updates (patch)', function () {
       }
       await stream.close()
     })
-    // The client's frames, from its first (the SYN, sent before dialProtocol returns) on.
-    const clientUpdates: { flag: number; length: number }[] = []
+    // The client's frames, from its first (the SYN, sent before newStream returns) on; identify's streams
+    // share the connection, so each is kept with its stream id.
+    const sent: { streamID: number; flag: number; length: number }[] = []
     const connection = await client.dial(server.getMultiaddrs())
     const muxer = (
       connection as unknown as { muxer: { sendFrame: (h: FrameHeader, ...r: unknown[]) => unknown } }
     ).muxer
     const sendFrame = muxer.sendFrame.bind(muxer)
     muxer.sendFrame = (header, ...rest) => {
-      if (header.type === WINDOW_UPDATE) clientUpdates.push({ flag: header.flag, length: header.length })
+      if (header.type === WINDOW_UPDATE) sent.push(header)
       return sendFrame(header, ...rest)
     }
     const stream = await connection.newStream(PROTOCOL)
@@ -102,6 +83,8 @@ describe('yamux window updates (patch)', function () {
     const parts: Uint8Array[] = []
     for await (const piece of stream) parts.push(piece.subarray())
     assert.ok(Buffer.concat(parts).equals(data), 'the 2 MiB arrived whole')
+    const streamID = (stream as unknown as { streamId: number }).streamId
+    const clientUpdates = sent.filter((u) => u.streamID === streamID)
     const syn = clientUpdates.find((u) => (u.flag & SYN) === SYN)
     assert.ok(syn !== undefined, 'no SYN went out as a window update')
     assert.equal(syn.length, INITIAL_WINDOW_GRANT - 256 * 1024, 'the SYN grants the window beyond 256 KiB')

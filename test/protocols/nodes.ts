@@ -1,7 +1,7 @@
 import { identify } from '@libp2p/identify'
 import { createLibp2p, type ServiceFactoryMap } from 'libp2p'
 import { transportStack } from '../../src/node/libp2p-node.ts'
-import type { Libp2p, ServiceMap } from '@libp2p/interface'
+import type { Libp2p, ServiceMap, Stream } from '@libp2p/interface'
 
 /**
  * Test nodes: the node's transport stack (TCP on 127.0.0.1 only, Noise, Yamux, with their patches),
@@ -25,4 +25,27 @@ export function useNodes(): <T extends ServiceMap>(services: ServiceFactoryMap<T
     nodes.push(node as unknown as Libp2p)
     return node
   }
+}
+
+/**
+ * Every byte that arrives on the first stream of `protocol` opened to `node`, once its sender closes it.
+ * `onStream` sees the stream before it is read (to count the frames this end sends, say).
+ */
+export function receiveAll(
+  node: Libp2p,
+  protocol: string,
+  onStream?: (stream: Stream) => void,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    void node.handle(protocol, async (stream) => {
+      onStream?.(stream)
+      const parts: Uint8Array[] = []
+      try {
+        for await (const piece of stream) parts.push(piece.subarray())
+        resolve(Buffer.concat(parts))
+      } catch (err) {
+        reject(err as Error)
+      }
+    })
+  })
 }
