@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { errorCode } from './fs-util.ts'
 import type { RepoRef } from './repo.ts'
 import type { CachedFile, CachedRepo, CachedRevision, IncompleteBlob } from './scan-types.ts'
-import { OS_JUNK_FILES, readDirOrWarn, showPath, statOrNull, walkEntries } from './scan-walk.ts'
+import { OS_JUNK_FILES, TEMP_FILE, readDirOrWarn, showPath, statOrNull, walkEntries } from './scan-walk.ts'
 import { isCommitHash } from './validate.ts'
 
 /** What scanRepoFolder found in one repo folder. */
@@ -14,9 +14,8 @@ export interface RepoFolderScan {
   incomplete: IncompleteBlob[]
 }
 
-// Temporaries of writeFileAtomic (`main.1a2b3c4d.tmp`) and linkSnapshotFile (`.hffs-<16 hex>.tmp`):
-// left behind only by a crash, and not part of any ref or revision.
-const TEMP_FILE = /\.[0-9a-f]{8}\.tmp$/
+// Temporaries of linkSnapshotFile (`.hffs-<16 hex>.tmp`): left behind only by a crash, and not
+// part of any revision.
 const TEMP_LINK = /^\.hffs-[0-9a-f]{16}\.tmp$/
 
 /**

@@ -6,6 +6,9 @@ import { errorCode } from './fs-util.ts'
 /** Names the operating system drops into folders; huggingface_hub's scan ignores them too. */
 export const OS_JUNK_FILES: ReadonlySet<string> = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini'])
 
+/** Temporaries of writeFileAtomic (`main.1a2b3c4d.tmp`): left behind only by a crash. */
+export const TEMP_FILE = /\.[0-9a-f]{8}\.tmp$/
+
 /** A non-folder entry found by walkEntries, with its path relative to the walk's root (POSIX). */
 export interface WalkedEntry {
   rel: string

@@ -7,7 +7,7 @@ import { LOCKS_DIR } from './paths.ts'
 import { parseRepoFolderName } from './repo.ts'
 import { scanRepoFolder } from './scan-repo.ts'
 import type { CacheScan, CachedRepo, IncompleteBlob } from './scan-types.ts'
-import { OS_JUNK_FILES, readDirOrWarn, showPath, statOrNull } from './scan-walk.ts'
+import { OS_JUNK_FILES, TEMP_FILE, readDirOrWarn, showPath, statOrNull } from './scan-walk.ts'
 
 /** Options of scanHubCache. */
 export interface ScanOptions {
@@ -46,6 +46,10 @@ export async function scanHubCache(cacheDir: string, options: ScanOptions = {}):
     const name = dirent.name
     if (name === LOCKS_DIR || name === CACHEDIR_TAG_NAME || OS_JUNK_FILES.has(name)) continue
     const path = join(root, name)
+    if (name.startsWith(`${CACHEDIR_TAG_NAME}.`) && TEMP_FILE.test(name)) {
+      warnings.push(`Leftover temporary file: ${showPath(path)}`)
+      continue
+    }
     if (name === SHARED_BLOBS_DIR && (await isSharedBlobStore(path))) continue
     const ref = parseRepoFolderName(name)
     if (ref === null) {

@@ -159,6 +159,17 @@ describe('hf-cache scanHubCache', () => {
     )
   })
 
+  it('calls a leftover temporary of CACHEDIR.TAG what it is', async () => {
+    await put(join(tmp.path, 'CACHEDIR.TAG'), 'Signature: 8a477f597d28d172789f06886806bc55\n')
+    await put(join(tmp.path, 'CACHEDIR.TAG.c91a8245.tmp'), '')
+    await put(join(tmp.path, 'notes.c91a8245.tmp'), '')
+    const scan = await scanHubCache(tmp.path)
+    const warnings = [...scan.warnings].sort()
+    assert.equal(warnings.length, 2, warnings.join('\n'))
+    assert.match(warnings[0] ?? '', /^Leftover temporary file: .*\/CACHEDIR\.TAG\.c91a8245\.tmp$/)
+    assert.match(warnings[1] ?? '', /^Not a repo folder: .*\/notes\.c91a8245\.tmp$/)
+  })
+
   it('survives unreadable folders, link loops and bad ref contents', async () => {
     const cache = tmp.path
     const r = join(cache, 'models--x')
