@@ -17,6 +17,8 @@ export interface SchedulerOptions {
   maxInFlight?: number
   /** Where in the wanted chunks to begin, as a fraction in [0, 1); default random. */
   startAt?: number
+  /** Called once, when every wanted chunk has been asked of some peer (what is left is the tail). */
+  onAllAsked?: () => void
   signal?: AbortSignal
 }
 
@@ -134,6 +136,7 @@ export async function scheduleChunks(
   let sharing = availability?.leaveToOwner !== undefined
   let ownerWaitMs = 0
   let busyMs = 0
+  let allAsked = false
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
 
@@ -316,6 +319,10 @@ export async function scheduleChunks(
         running--
         wake()
       })
+    }
+    if (pending.size === 0 && running > 0 && !allAsked) {
+      allAsked = true
+      options.onAllAsked?.()
     }
     const pausedPeer = retryIn !== Infinity
     const forOwners = running === 0 && sharing && waitingForOwners(pending, availability)

@@ -37,6 +37,8 @@ export interface PullBlobFromPeersParams {
   onPeerDropped?: (peerId: string, err: unknown) => void
   /** Waits before each chunk from a peer is written (a download rate cap). */
   beforeChunk?: (bytes: number) => Promise<void>
+  /** Every chunk has been asked of a peer: only the tail is left (pullLargeFiles then starts the next file). */
+  onAllAsked?: () => void
   /** Chunks from the start of the blob first (someone streams it as it arrives); default a random start. */
   inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
@@ -161,6 +163,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           maxFailures: 3,
           signal,
           startAt: params.inOrder === true ? 0 : undefined,
+          onAllAsked: params.onAllAsked,
         },
         async (hash, data, peer) => {
           await params.beforeChunk?.(data.byteLength)

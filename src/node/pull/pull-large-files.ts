@@ -9,11 +9,11 @@ export interface FileJob {
 }
 
 /**
- * Large files one at a time over the network, but the last steps of one from the Hub (hashing its tail,
- * fsync, rename: about 0.3 s for 500 MB here) overlap the next one's download: the next file starts as
- * soon as the bytes of the one before are all in. Two verifiers take turns, so at most two files are under
- * way. (A pull from peers hashes every chunk as it comes and has no tail to hide; overlapping two of them
- * only held two schedulers' buffers at once: +15 MB of RSS.)
+ * Large files one at a time over the network, but the last steps of one overlap the next one's download:
+ * the next file starts as soon as the bytes of the one before are all in (from the Hub: hashing its tail,
+ * fsync, rename, about 0.3 s for 500 MB here) or all asked of peers (the endgame, and the next blob's
+ * manifest and have-maps: 0.2-0.3 s in which capped seeders sat idle). Two verifiers take turns, so at
+ * most two files are under way.
  */
 export async function pullLargeFiles(
   files: readonly RemoteFile[],

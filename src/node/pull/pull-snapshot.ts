@@ -293,6 +293,7 @@ async function fetchBlobFrom(
         inProgress: params.inProgress,
         beforeChunk: params.beforeChunk,
         inOrder: params.inOrder,
+        onAllAsked: job.onFetched,
         onPeerDropped: (peer, err) => {
           params.onPeerDropped?.(peer, err)
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)

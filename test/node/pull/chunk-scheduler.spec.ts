@@ -112,6 +112,22 @@ describe('scheduleChunks', () => {
     assert.ok(fast.asked.length > 4, 'the fast peer also took chunks first asked of the slow one')
   })
 
+  it('says once when every chunk has been asked, while the last ones are still on their way', async () => {
+    const wanted = keys(24)
+    let placed = 0
+    const calls: number[] = []
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [peer('a', new Set(wanted.keys()), 5), peer('b', new Set(wanted.keys()), 5)],
+      { batchSize: 4, window: 2, maxFailures: 3, onAllAsked: () => calls.push(placed) },
+      async () => void placed++,
+    )
+    assert.equal(left.size, 0)
+    assert.equal(calls.length, 1)
+    // The last of the 6 batches was just handed out: it, at least, was still to come.
+    assert.ok((calls[0] ?? 24) <= 20, `${calls[0]} of 24 chunks were in when it said so`)
+  })
+
   it('returns only once every chunk handed out has been placed', async () => {
     const wanted = keys(12)
     let placed = 0
