@@ -34,6 +34,10 @@ export interface Availability {
   leaveToOwner?(peerId: string, key: string): boolean
   /** Whether some node pulling the blob at once is expected to get this chunk for us. */
   ownerOf?(key: string): string | null
+  /** Whether the peer is another node pulling the blob at once. */
+  isCoLeecher?(peerId: string): boolean
+  /** Chunks per second the nodes pulling the blob at once have gained lately, all together. */
+  coLeechersGainRate?(): number
   /** Registers the scheduler's wake-up, called with the chunks a peer's have-map gained. */
   onChange(wake: (peerId: string, keys: readonly string[]) => void): void
 }
@@ -81,7 +85,10 @@ const RETRY_PAUSE_MS = 250
 const FAST_BATCH_MS = 300
 /**
  * A pull sits idle leaving chunks to the other nodes that fetch their shares for at most this long in all,
- * plus as long as it has been busy itself (while the others fetch their shares, it fetched its own).
+ * plus as long as it has been busy itself (while the others fetch their shares, it fetched its own). Only
+ * time in which they get chunks at less than half the pace this node got its own from the seeders counts:
+ * owners slow for a reason of their own (a low cap) are taken over, but not owners that share a slow link
+ * (a WAN) with this node, where fetching their shares too would only send them over it twice.
  */
 const OWNER_WAIT_MS = 3000
 /** A peer with nothing to ask of it but chunks left to their shares' owners is looked at again after this. */
@@ -136,6 +143,8 @@ export async function scheduleChunks(
   let sharing = availability?.leaveToOwner !== undefined
   let ownerWaitMs = 0
   let busyMs = 0
+  /** Chunks this pull got from peers that are not pulling the blob themselves (seeders). */
+  let fromSeeders = 0
   let allAsked = false
   /** A failure of ours (disk full, say), not the peer's: it ends the whole pull. */
   let fatal: { error: unknown } | null = null
@@ -238,6 +247,7 @@ export async function scheduleChunks(
         if (!wanted.has(key)) continue // an endgame duplicate that lost the race
         wanted.delete(key)
         lastProgress = Date.now()
+        if (availability?.isCoLeecher?.(peer.source.id) !== true) fromSeeders++
         placing++
         try {
           await onChunk(reply.hash, reply.data, peer.source)
@@ -338,7 +348,9 @@ export async function scheduleChunks(
     })
     if (busy) busyMs += performance.now() - waitFrom
     else if (forOwners) {
-      ownerWaitMs += performance.now() - waitFrom
+      const ownPace = busyMs > 0 ? (fromSeeders / busyMs) * 1000 : 0
+      if ((availability?.coLeechersGainRate?.() ?? 0) * 2 < ownPace)
+        ownerWaitMs += performance.now() - waitFrom
       if (ownerWaitMs > OWNER_WAIT_MS + busyMs) sharing = false
     }
   }

@@ -6,6 +6,10 @@ import type { PeerHaves, PeerSource } from './peer-source.ts'
 export const SHARE_CHUNKS = 32
 /** A co-leecher whose have-map has not grown for this long no longer holds its shares. */
 const SHARE_LAPSE_MS = 5000
+/** The window over which coLeechersGainRate counts. */
+const GAIN_RATE_MS = 2000
+/** Gain records kept at most (a map that grows chunk by chunk, fast, keeps the newest). */
+const MAX_GAINS = 4096
 /** How often the set of co-leechers is worked out again. */
 const COLEECHERS_MS = 100
 /** How long a big blob's pull waits for connected peers that may be beginning it too; and their answer. */
@@ -49,6 +53,8 @@ export class HaveMaps implements Availability {
   private coLeecherSet: ReadonlySet<string> = new Set()
   private coLeechersAt = -Infinity
   private wake: (peerId: string, keys: readonly string[]) => void = () => {}
+  /** What the followed maps gained lately (Date.now(), peer, chunks), oldest first. */
+  private gains: { at: number; peerId: string; count: number }[] = []
 
   private constructor(
     keyAt: readonly string[],
@@ -166,6 +172,22 @@ export class HaveMaps implements Availability {
     return set
   }
 
+  isCoLeecher(peerId: string): boolean {
+    return this.coLeechers().has(peerId)
+  }
+
+  /** Chunks per second that the co-leechers' maps gained together over the last GAIN_RATE_MS. */
+  coLeechersGainRate(): number {
+    const since = Date.now() - GAIN_RATE_MS
+    let drop = 0
+    while (drop < this.gains.length && this.gains[drop].at < since) drop++
+    if (drop > 0) this.gains = this.gains.slice(drop)
+    const owners = this.coLeechers()
+    let count = 0
+    for (const g of this.gains) if (owners.has(g.peerId)) count += g.count
+    return (count * 1000) / GAIN_RATE_MS
+  }
+
   /** Ends every subscription and stops waiting for peers to begin. */
   close(): void {
     this.lifetime.abort(new Error('the pull is over'))
@@ -223,6 +245,8 @@ export class HaveMaps implements Availability {
       for await (const indices of map.updates) {
         held.count += indices.length
         held.grewAt = Date.now()
+        this.gains.push({ at: held.grewAt, peerId, count: indices.length })
+        if (this.gains.length > MAX_GAINS) this.gains = this.gains.slice(-MAX_GAINS / 2)
         this.wake(
           peerId,
           indices.filter((i) => i >= 0 && i < this.keyAt.length).map((i) => this.keyAt[i]),
