@@ -15,7 +15,6 @@ import {
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { LazyBlobVerifier } from '../../store/verify/blob-verifier.ts'
 import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
-import { downloadBlob } from '../../protocols/hub/download-blob.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
 import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
 import type { HubConfig } from '../../protocols/hub/hub-config.ts'
@@ -27,6 +26,7 @@ import type { PeerSource } from './peer-source.ts'
 import { ChunksUnavailableError, NoManifestError } from './peer-source.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { initXet } from '../../store/xet/index.ts'
+import { fetchWholeFromHub } from './fetch-whole-from-hub.ts'
 import { pullBlobFromPeers } from './pull-blob-from-peers.ts'
 import { pullLargeFiles, type FileJob } from './pull-large-files.ts'
 import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
@@ -337,74 +337,11 @@ async function fetchBlobFrom(
   return fetchWholeFromHub(params, commit, file, job, onBytes, result)
 }
 
-async function fetchWholeFromHub(
-  params: PullSnapshotParams,
-  commit: string,
-  file: RemoteFile,
-  job: FileJob,
-  onBytes: (n: number) => void,
-  result: PullResult,
-): Promise<PulledFile['source']> {
-  const got = await downloadWithRetry(params, commit, file, job, onBytes)
-  result.bytesFetched += got.bytesFetched
-  result.bytesFromHub += got.bytesFetched
-  params.index?.putVerifiedBlob(
-    { etag: file.etag, kind: etagKind(file.etag) ?? 'sha256', size: file.size, xetHash: got.xetHash },
-    got.chunks,
-  )
-  if (params.index !== undefined) {
-    const path = blobPath(params.cacheDir, params.repo, file.etag)
-    const st = await stat(path)
-    params.index.putBlobFile({
-      path,
-      etag: file.etag,
-      repoType: params.repo.type,
-      repoId: params.repo.id,
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      status: 'ok',
-      error: null,
-    })
-  }
-  return 'hub'
-}
-
 async function hasBlob(cacheDir: string, repo: RepoRef, file: RemoteFile): Promise<boolean> {
   try {
     const size = (await stat(blobPath(cacheDir, repo, file.etag))).size
     return file.size < 0 || size === file.size
   } catch {
     return false
-  }
-}
-
-/** A blob that fails its hash is deleted; it is fetched once more before the error reaches the user. */
-async function downloadWithRetry(
-  params: PullSnapshotParams,
-  commit: string,
-  file: RemoteFile,
-  job: FileJob,
-  onBytes: (n: number) => void,
-): ReturnType<typeof downloadBlob> {
-  const args = {
-    config: params.config,
-    repo: params.repo,
-    commit,
-    file,
-    cacheDir: params.cacheDir,
-    home: params.home,
-    verifier: job.verifier,
-    onFetched: job.onFetched,
-    connections: params.connections,
-    partSize: params.partSize,
-    fetch: params.fetch,
-    signal: params.signal,
-    onBytes,
-  }
-  try {
-    return await downloadBlob(args)
-  } catch (err) {
-    if (!(err instanceof IntegrityError)) throw err
-    return await downloadBlob(args)
   }
 }
