@@ -98,7 +98,8 @@ export class ShardIndex {
       this.db.exec('COMMIT')
       return result
     } catch (err) {
-      this.db.exec('ROLLBACK')
+      // SQLite rolls back by itself on some errors (a full disk: SQLITE_FULL); the error is what counts.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
       throw err
     }
   }

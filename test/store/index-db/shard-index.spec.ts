@@ -18,6 +18,24 @@ describe('ShardIndex', () => {
     assert.throws(() => decodeManifest(new Uint8Array(35)), { name: 'ManifestFormatError' })
   })
 
+  it('passes on the error of a transaction that SQLite already rolled back (a full disk does)', () => {
+    const index = ShardIndex.open(':memory:')
+    const db = (index as unknown as { db: DatabaseSync }).db
+    const full = Object.assign(new Error('database or disk is full'), { errcode: 13 })
+    assert.throws(
+      () =>
+        index.transaction(() => {
+          index.setMeta('k', 'v')
+          db.exec('ROLLBACK') // what SQLite does by itself on SQLITE_FULL
+          throw full
+        }),
+      (err) => err === full,
+    )
+    assert.equal(index.getMeta('k'), null)
+    index.setMeta('k', 'w') // the index is still usable
+    assert.equal(index.getMeta('k'), 'w')
+  })
+
   it('persists blobs, chunk locations, snapshots and refs across a reopen', () => {
     const path = join(tmp(), 'index.sqlite')
     const etag = 'a'.repeat(64)
