@@ -1,11 +1,10 @@
-import { stat } from 'node:fs/promises'
 import { etagKind } from '../../store/blob-etag.ts'
-import { blobPath } from '../../store/hf-cache/index.ts'
 import { downloadBlob } from '../../protocols/hub/download-blob.ts'
 import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import type { FileJob } from './pull-large-files.ts'
 import type { PulledFile, PullResult, PullSnapshotParams } from './pull-snapshot.ts'
+import { recordPulledBlob } from './record-blob.ts'
 
 /**
  * A blob no peer has a manifest for, whole from the Hub (parallel Range requests, chunked and verified as
@@ -22,23 +21,14 @@ export async function fetchWholeFromHub(
   const got = await downloadWithRetry(params, commit, file, job, onBytes)
   result.bytesFetched += got.bytesFetched
   result.bytesFromHub += got.bytesFetched
-  params.index?.putVerifiedBlob(
-    { etag: file.etag, kind: etagKind(file.etag) ?? 'sha256', size: file.size, xetHash: got.xetHash },
-    got.chunks,
-  )
   if (params.index !== undefined) {
-    const path = blobPath(params.cacheDir, params.repo, file.etag)
-    const st = await stat(path)
-    params.index.putBlobFile({
-      path,
-      etag: file.etag,
-      repoType: params.repo.type,
-      repoId: params.repo.id,
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      status: 'ok',
-      error: null,
-    })
+    await recordPulledBlob(
+      params.index,
+      params.cacheDir,
+      params.repo,
+      { etag: file.etag, kind: etagKind(file.etag) ?? 'sha256', size: file.size, xetHash: got.xetHash },
+      got.chunks,
+    )
   }
   return 'hub'
 }

@@ -2,13 +2,14 @@ import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
 import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
-import { blobPath, commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
+import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { readChunk } from '../../store/read-chunk.ts'
 import { chunkHash, hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
+import { recordPulledBlob } from './record-blob.ts'
 import { ChunkWriter } from './chunk-writer.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { scheduleChunks } from './chunk-scheduler.ts'
@@ -225,22 +226,13 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     await progress.drop()
     done = true
     if (params.index !== undefined) {
-      params.index.putVerifiedBlob(
+      await recordPulledBlob(
+        params.index,
+        cacheDir,
+        repo,
         { etag, kind, size: manifest.size, xetHash: manifest.xetHash },
         manifest.chunks,
       )
-      const path = blobPath(cacheDir, repo, etag)
-      const st = await stat(path)
-      params.index.putBlobFile({
-        path,
-        etag,
-        repoType: repo.type,
-        repoId: repo.id,
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        status: 'ok',
-        error: null,
-      })
     }
     params.inProgress?.end(etag, true)
     return result
