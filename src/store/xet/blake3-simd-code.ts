@@ -4,6 +4,8 @@
  * drives it; all parameters are passed through memory at LAYOUT.
  */
 
+import { get, i32Const, i32Load, moduleBytes, set, uleb } from './wasm-encoding.ts'
+
 /** Byte offsets in the module's memory. */
 export const LAYOUT = {
   /** i32 x 4: where each lane's first block is; the next block is 64 bytes further. */
@@ -41,30 +43,6 @@ const T = 47 // 8 temporaries
 const I32_LOCALS = 6
 const V128_LOCALS = 8 + 16 + 16 + 8
 
-function uleb(n: number): number[] {
-  const out: number[] = []
-  do {
-    const byte = n & 0x7f
-    n >>>= 7
-    out.push(n === 0 ? byte : byte | 0x80)
-  } while (n !== 0)
-  return out
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = []
-  for (;;) {
-    const byte = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) return [...out, byte]
-    out.push(byte | 0x80)
-  }
-}
-
-const get = (i: number): number[] => [0x20, ...uleb(i)]
-const set = (i: number): number[] => [0x21, ...uleb(i)]
-const i32Const = (n: number): number[] => [0x41, ...sleb(n | 0)]
-const i32Load = (offset: number): number[] => [0x28, 0x02, ...uleb(offset)]
 const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...imm]
 const v128Load = (offset: number): number[] => simd(0x00, 0x00, ...uleb(offset))
 const v128Store = (offset: number): number[] => simd(0x0b, 0x00, ...uleb(offset))
@@ -204,22 +182,18 @@ function compress4Body(): number[] {
   return code
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content]
-}
-
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))]
-
 /** The module: exports `compress4(blocks: i32)` and its `memory` of `pages` 64 KiB pages. */
 export function blake3SimdModuleBytes(pages: number): Uint8Array {
-  const locals = [0x02, ...uleb(I32_LOCALS), 0x7f, ...uleb(V128_LOCALS), 0x7b]
-  const body = [...locals, ...compress4Body(), 0x0b]
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [0x01, 0x60, 0x01, 0x7f, 0x00]),
-    ...section(3, [0x01, 0x00]),
-    ...section(5, [0x01, 0x00, ...uleb(pages)]),
-    ...section(7, [0x02, ...name('compress4'), 0x00, 0x00, ...name('memory'), 0x02, 0x00]),
-    ...section(10, [0x01, ...uleb(body.length), ...body]),
-  ])
+  return moduleBytes(
+    {
+      name: 'compress4',
+      params: [0x7f],
+      locals: [
+        [I32_LOCALS, 0x7f],
+        [V128_LOCALS, 0x7b],
+      ],
+      body: compress4Body(),
+    },
+    pages,
+  )
 }
