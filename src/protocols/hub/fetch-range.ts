@@ -67,16 +67,17 @@ export async function fetchRange(params: FetchRangeParams): Promise<void> {
         params.onWritten(n)
       }
       try {
-        for await (const piece of res.body) {
+        await res.forEachPiece((piece) => {
           clearTimeout(timer)
           timer = setTimeout(() => stall.abort(new Error('stalled')), params.stallMs ?? 30_000)
           const room = end - (start + written + gathered)
+          // More than the range (a server that ignored it and sends the whole file): stop there.
+          if (room === 0) return false
           const bytes = piece.byteLength > room ? piece.subarray(0, room) : piece
           pieces.push(bytes)
           gathered += bytes.byteLength
-          if (gathered >= WRITE_BATCH) await flush()
-          if (start + written + gathered >= end) break
-        }
+          return gathered >= WRITE_BATCH ? flush().then(() => true) : true
+        })
       } finally {
         await flush().catch(() => {})
         clearTimeout(timer)

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import { request } from 'undici'
 import type { HubConfig } from './hub-config.ts'
 import { HubUnreachableError, OfflineError } from './hub-errors.ts'
@@ -5,7 +6,13 @@ import { errorFor } from './hub-request.ts'
 
 export interface RangeResponse {
   status: number
-  body: AsyncIterable<Uint8Array>
+  /**
+   * The body's pieces as they arrive, handed to `onPiece` one by one (no joining, unlike a stream's async
+   * iterator, which concatenates what has piled up while the consumer was busy). While the promise
+   * `onPiece` returns is pending, the body is paused. Resolves at the end of the body; `false` from
+   * `onPiece` stops reading and discards the rest.
+   */
+  forEachPiece(onPiece: (piece: Buffer) => Promise<boolean> | boolean): Promise<void>
   cancel(): void
 }
 
@@ -59,7 +66,70 @@ export async function rangeRequest(
       throw errorFor(new Response(null, { status: res.statusCode, headers: h }), what)
     }
     const body = res.body
-    return { status: res.statusCode, body, cancel: () => body.destroy() }
+    return {
+      status: res.statusCode,
+      forEachPiece: (onPiece) => forEachPiece(body, onPiece),
+      cancel: () => {
+        body.on('error', () => {}) // undici's body emits an AbortError when destroyed before its end
+        body.destroy()
+      },
+    }
   }
   throw new HubUnreachableError(`${what}: too many redirects`)
+}
+
+function forEachPiece(body: Readable, onPiece: (piece: Buffer) => Promise<boolean> | boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false
+    const finish = (err?: unknown): void => {
+      if (settled) return
+      settled = true
+      body.off('data', onData)
+      body.off('end', onEnd)
+      body.off('error', finish)
+      body.off('close', onClose)
+      if (err === undefined) resolve()
+      else reject(err instanceof Error ? err : new Error(String(err)))
+    }
+    // Destroying undici's body emits an AbortError, which nobody listens to once this has settled.
+    const discard = (): void => {
+      body.on('error', () => {})
+      body.destroy()
+    }
+    const stop = (): void => {
+      finish()
+      discard()
+    }
+    const onData = (piece: Buffer): void => {
+      if (settled) return
+      let more: Promise<boolean> | boolean
+      try {
+        more = onPiece(piece)
+      } catch (err) {
+        finish(err)
+        discard()
+        return
+      }
+      if (more === true) return
+      if (more === false) return stop()
+      body.pause()
+      more.then(
+        (go) => {
+          if (settled) return
+          if (go) body.resume()
+          else stop()
+        },
+        (err: unknown) => {
+          finish(err)
+          discard()
+        },
+      )
+    }
+    const onEnd = (): void => finish()
+    const onClose = (): void => finish(new Error('the connection closed early'))
+    body.on('data', onData)
+    body.once('end', onEnd)
+    body.once('error', finish)
+    body.once('close', onClose)
+  })
 }
