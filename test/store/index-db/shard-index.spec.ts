@@ -89,6 +89,54 @@ describe('ShardIndex', () => {
     }
   })
 
+  it('answers from memory what it answered before, and forgets it when a blob or blob file changes', () => {
+    const index = ShardIndex.open(join(tmp(), 'index.sqlite'))
+    const db = (index as unknown as { db: DatabaseSync }).db
+    try {
+      const etag = 'c'.repeat(64)
+      const manifest = Array.from({ length: 10 }, (_, i) => ({
+        hash: new Uint8Array(32).fill(i + 1),
+        length: 100,
+      }))
+      index.putVerifiedBlob({ etag, kind: 'sha256', size: 1000, xetHash: new Uint8Array(32) }, manifest)
+      const file = (path: string) =>
+        ({
+          path,
+          etag,
+          repoType: 'model',
+          repoId: 'org/m',
+          size: 1000,
+          mtimeMs: 1,
+          status: 'ok',
+          error: null,
+        }) as const
+      index.putBlobFile(file('/a'))
+      const hashes = manifest.map((c) => c.hash)
+      const first = index.getChunkLocations(hashes.slice(0, 2))
+      assert.deepEqual(first[1], { etag, offset: 100, length: 100 })
+      assert.deepEqual(
+        index.verifiedFilesOf(etag).map((f) => f.path),
+        ['/a'],
+      )
+      // Rows changed behind its back (no other writer does this) are not seen: the whole blob was loaded
+      // with its first chunk, and the files of the blob are kept.
+      db.exec('DELETE FROM chunk_locations; DELETE FROM blob_files;')
+      assert.deepEqual(index.getChunkLocations([hashes[9]]), [{ etag, offset: 900, length: 100 }])
+      assert.equal(index.verifiedFilesOf(etag).length, 1)
+      // Its own writes drop what it kept.
+      index.putBlobFile(file('/b'))
+      assert.deepEqual(index.getChunkLocations([hashes[9]]), [null])
+      assert.deepEqual(
+        index.verifiedFilesOf(etag).map((f) => f.path),
+        ['/b'],
+      )
+      index.removeBlobFile('/b')
+      assert.deepEqual(index.verifiedFilesOf(etag), [])
+    } finally {
+      index.close()
+    }
+  })
+
   it('rebuilds an index written by another schema version instead of misreading it', () => {
     const path = join(tmp(), 'index.sqlite')
     const index = ShardIndex.open(path)
