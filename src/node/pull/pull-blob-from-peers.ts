@@ -131,14 +131,20 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     }
 
     const wanted = new Map<string, Uint8Array>()
-    for (const [key, indices] of occurrences) {
+    // Which chunks other local blobs hold, in batched queries: one query per chunk cost ~0.1 s per GiB.
+    const entries = [...occurrences]
+    const located = params.index?.getChunkLocations(
+      entries.map(([, indices]) => manifest.chunks[indices[0]].hash),
+    )
+    for (const [k, [key, indices]] of entries.entries()) {
       if (indices.every((i) => progress.has(i))) {
         result.bytesResumed += manifest.chunks[indices[0]].length * indices.length
         continue
       }
       const hash = manifest.chunks[indices[0]].hash
+      const mayHave = located?.[k] != null || params.chunkCache?.has(hash) === true
       const local =
-        params.index !== undefined
+        params.index !== undefined && mayHave
           ? await readChunk({ index: params.index, cache: params.chunkCache, hash })
           : null
       if (local !== null && hashToHex(chunkHash(local)) === key) {
