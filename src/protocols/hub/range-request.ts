@@ -69,13 +69,16 @@ export async function rangeRequest(
     return {
       status: res.statusCode,
       forEachPiece: (onPiece) => forEachPiece(body, onPiece),
-      cancel: () => {
-        body.on('error', () => {}) // undici's body emits an AbortError when destroyed before its end
-        body.destroy()
-      },
+      cancel: () => discard(body),
     }
   }
   throw new HubUnreachableError(`${what}: too many redirects`)
+}
+
+/** Drops a body: undici's emits an AbortError when destroyed before its end, which nobody waits for. */
+function discard(body: Readable): void {
+  body.on('error', () => {})
+  body.destroy()
 }
 
 function forEachPiece(body: Readable, onPiece: (piece: Buffer) => Promise<boolean> | boolean): Promise<void> {
@@ -91,14 +94,10 @@ function forEachPiece(body: Readable, onPiece: (piece: Buffer) => Promise<boolea
       if (err === undefined) resolve()
       else reject(err instanceof Error ? err : new Error(String(err)))
     }
-    // Destroying undici's body emits an AbortError, which nobody listens to once this has settled.
-    const discard = (): void => {
-      body.on('error', () => {})
-      body.destroy()
-    }
-    const stop = (): void => {
-      finish()
-      discard()
+    /** Ends early: by the consumer's choice (no error) or its failure. */
+    const stop = (err?: unknown): void => {
+      finish(err)
+      discard(body)
     }
     const onData = (piece: Buffer): void => {
       if (settled) return
@@ -106,24 +105,16 @@ function forEachPiece(body: Readable, onPiece: (piece: Buffer) => Promise<boolea
       try {
         more = onPiece(piece)
       } catch (err) {
-        finish(err)
-        discard()
-        return
+        return stop(err)
       }
       if (more === true) return
       if (more === false) return stop()
       body.pause()
-      more.then(
-        (go) => {
-          if (settled) return
-          if (go) body.resume()
-          else stop()
-        },
-        (err: unknown) => {
-          finish(err)
-          discard()
-        },
-      )
+      more.then((go) => {
+        if (settled) return
+        if (go) body.resume()
+        else stop()
+      }, stop)
     }
     const onEnd = (): void => finish()
     const onClose = (): void => finish(new Error('the connection closed early'))

@@ -295,6 +295,8 @@ export class ShardIndex {
   }
 
   getChunkLocation(hash: Uint8Array): ChunkLocation | null {
+    const cached = this.locationCache.get(Buffer.from(hash).toString('hex'))
+    if (cached !== undefined) return cached
     const row = this.stmt('SELECT etag, offset, length FROM chunk_locations WHERE hash = ?').get(hash) as
       Row | undefined
     if (row === undefined) return null

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { blake3SimdModuleBytes, LAYOUT } from './blake3-simd-code.ts'
 import { copyBytes } from './copy-bytes.ts'
+import { wasm } from './wasm-encoding.ts'
 
 const BLOCK_LEN = 64
 const CHUNK_LEN = 1024
@@ -22,14 +23,6 @@ const FLAGS_ALL = LAYOUT.flagsAll / 4
 const FLAGS_FIRST = LAYOUT.flagsFirst / 4
 const FLAGS_LAST = LAYOUT.flagsLast / 4
 const LAST_LENGTH = LAYOUT.lastBlockLength / 4
-
-/** The few WebAssembly APIs used here (the project's TypeScript libs do not declare them). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: Record<string, unknown> }
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
 let compiled: object | undefined | null
 

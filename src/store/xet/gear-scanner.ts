@@ -3,13 +3,7 @@ import { GEAR_TABLE } from 'gearhash-jit'
 import { GEAR_WINDOW } from './constants.ts'
 import { copyBytes } from './copy-bytes.ts'
 import { GEAR_INPUT, GEAR_LAYOUT, GEAR_SCAN_SLICE, gearScanModuleBytes } from './gear-scan-code.ts'
-
-/** The few WebAssembly APIs used here (the project's TypeScript libs do not declare them). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (module: object) => { exports: Record<string, unknown> }
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+import { wasm } from './wasm-encoding.ts'
 
 let compiled: object | undefined
 

@@ -1,4 +1,12 @@
-/** Byte encodings shared by the small WebAssembly modules this folder generates. */
+/** Byte encodings shared by the small WebAssembly modules this folder generates, and the API that runs them. */
+
+/** The few WebAssembly APIs used here (the project's TypeScript libs do not declare them). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object) => { exports: Record<string, unknown> }
+}
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
 export function uleb(n: number): number[] {
   const out: number[] = []

@@ -122,10 +122,12 @@ describe('ShardIndex', () => {
       // with its first chunk, and the files of the blob are kept.
       db.exec('DELETE FROM chunk_locations; DELETE FROM blob_files;')
       assert.deepEqual(index.getChunkLocations([hashes[9]]), [{ etag, offset: 900, length: 100 }])
+      assert.deepEqual(index.getChunkLocation(hashes[8]), { etag, offset: 800, length: 100 })
       assert.equal(index.verifiedFilesOf(etag).length, 1)
       // Its own writes drop what it kept.
       index.putBlobFile(file('/b'))
       assert.deepEqual(index.getChunkLocations([hashes[9]]), [null])
+      assert.equal(index.getChunkLocation(hashes[8]), null)
       assert.deepEqual(
         index.verifiedFilesOf(etag).map((f) => f.path),
         ['/b'],
