@@ -40,10 +40,12 @@ async function handle(msg: VerifierRequest): Promise<void> {
     return
   }
   if (msg.op === 'advance') {
+    // Chunking, the bytes are read straight into the chunker's scan buffer.
+    const into = doChunks && chunker.input !== null ? chunker.input : buf
     while (cursor < msg.upTo) {
-      const n = readSync(fd, buf, 0, Math.min(READ_SIZE, msg.upTo - cursor), cursor)
+      const n = readSync(fd, into, 0, Math.min(into.length, msg.upTo - cursor), cursor)
       if (n === 0) throw new Error(`the file ended at ${cursor} bytes, before ${msg.upTo}`)
-      const data = buf.subarray(0, n)
+      const data = into.subarray(0, n)
       hasher?.update(data)
       if (doChunks) for (const c of await chunker.push(data)) chunks.push(c)
       cursor += n

@@ -16,6 +16,11 @@ export class ChunkBoundaryScanner {
   /** Stream offset of the end of the data pushed so far. */
   #offset = 0
 
+  /** Where data to push may be read in place (up to its length), saving a copy: see GearCandidateScanner. */
+  get input(): Uint8Array {
+    return this.#gear.input
+  }
+
   /** Absolute end offsets of the chunks completed by this data. */
   push(data: Uint8Array): number[] {
     const ends: number[] = []

@@ -19,8 +19,12 @@ export const GEAR_LAYOUT = {
   outA: 4096,
 } as const
 
-/** Bytes one scan call may cover; each lane may record up to this many candidates. */
-export const GEAR_SCAN_SLICE = 64 * 1024
+/**
+ * Bytes one scan call may cover; each lane may record up to this many candidates (their output areas are
+ * memory that only fills where candidates are, about one per 64 KiB). 1 MiB: the reader of a file can read
+ * straight into the input area (GearCandidateScanner.input) in steps of a useful size.
+ */
+export const GEAR_SCAN_SLICE = 1024 * 1024
 const OUT_B = GEAR_LAYOUT.outA + 4 * GEAR_SCAN_SLICE
 /** Where the input goes; the GEAR_WINDOW bytes before it hold what preceded it in the stream. */
 export const GEAR_INPUT = OUT_B + 4 * GEAR_SCAN_SLICE + GEAR_WINDOW

@@ -17,6 +17,11 @@ export class GearCandidateScanner {
   readonly #scan: (from: number, to: number) => void
   readonly #mem: Buffer
   readonly #words: Int32Array
+  /**
+   * The module's input area: data read into (a prefix of) it is scanned where it lies, with no copy. Its
+   * bytes change with every scan of other data.
+   */
+  readonly input: Uint8Array
 
   constructor() {
     compiled ??= new wasm.Module(gearScanModuleBytes())
@@ -25,6 +30,7 @@ export class GearCandidateScanner {
     const memory = instance.exports.memory as { buffer: ArrayBuffer }
     this.#mem = Buffer.from(memory.buffer)
     this.#words = new Int32Array(memory.buffer)
+    this.input = new Uint8Array(memory.buffer, GEAR_INPUT, GEAR_SCAN_SLICE)
     const table = new DataView(memory.buffer)
     for (let i = 0; i < 256; i++) table.setBigUint64(GEAR_LAYOUT.table + 8 * i, GEAR_TABLE[i], true)
   }
@@ -43,7 +49,8 @@ export class GearCandidateScanner {
     const words = this.#words
     for (let at = 0; at < data.length; at += GEAR_SCAN_SLICE) {
       const n = Math.min(GEAR_SCAN_SLICE, data.length - at)
-      copyBytes(mem, GEAR_INPUT, data.subarray(at, at + n))
+      const inPlace = data.buffer === this.input.buffer && data.byteOffset === GEAR_INPUT
+      if (!inPlace || data.length > GEAR_SCAN_SLICE) copyBytes(mem, GEAR_INPUT, data.subarray(at, at + n))
       this.#scan(GEAR_INPUT, GEAR_INPUT + n)
       for (const [from, endAt] of [
         [GEAR_LAYOUT.outA, GEAR_LAYOUT.ends],

@@ -15,6 +15,10 @@ export class InlineChunkPipeline implements ChunkPipeline {
   readonly #carry = new Uint8Array(MAX_CHUNK_SIZE)
   #carryLength = 0
 
+  get input(): Uint8Array {
+    return this.#scanner.input
+  }
+
   async push(data: Uint8Array, signal?: AbortSignal): Promise<ChunkInfo[]> {
     const chunks: ChunkInfo[] = []
     for (let at = 0; at < data.length; at += SLICE_BYTES) {

@@ -1,6 +1,5 @@
 import { Buffer } from 'node:buffer'
 import { createRequire } from 'node:module'
-import { createBLAKE3 } from 'hash-wasm'
 import { blake3SimdSupported, KeyedBlake3Simd, SIMD_MAX_INPUT } from './blake3-simd.ts'
 
 /** BLAKE3 keyed with a fixed key, 32-byte output. Not reentrant: one call at a time. */
@@ -33,10 +32,17 @@ function loadNative(): NativeBlake3 | null {
   if (native === undefined) {
     native = null
     if (process.env.HFFS_BLAKE3 !== 'wasm') {
+      const require = createRequire(import.meta.url)
       try {
-        native = createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeBlake3
+        // The binary's own package first: the package's loader tells glibc from musl with
+        // process.report.getReport(), ~25 ms in every thread that loads it.
+        native = require(`@napi-rs/blake-hash-${process.platform}-${process.arch}-gnu`) as NativeBlake3
       } catch {
-        // No binary for this platform: the WebAssembly implementations below serve.
+        try {
+          native = require('@napi-rs/blake-hash') as NativeBlake3
+        } catch {
+          // No binary for this platform: the WebAssembly implementations below serve.
+        }
       }
     }
   }
@@ -67,6 +73,8 @@ export async function createKeyedBlake3(key: Uint8Array, backend = blake3Backend
       },
     }
   }
+  // hash-wasm only here: loading it costs ~30 ms per thread that has the native hasher and never needs it.
+  const { createBLAKE3 } = await import('hash-wasm')
   const general = await createBLAKE3(256, key)
   const simd = blake3SimdSupported() ? new KeyedBlake3Simd(key) : undefined
   return {

@@ -48,6 +48,15 @@ export class XetChunker {
     return new XetChunker(pipeline)
   }
 
+  /**
+   * Where a reader may put the next data to push, up to this buffer's length, and then push a prefix of it:
+   * the boundary scan then reads it where it lies (one copy of every byte less). Null with hash workers.
+   * Its contents are not kept between pushes.
+   */
+  get input(): Uint8Array | null {
+    return this.#pipeline.input ?? null
+  }
+
   /** Chunks completed so far, in file order. The caller may reuse `data` once this resolves. */
   push(data: Uint8Array, signal?: AbortSignal): Promise<ChunkInfo[]> {
     return this.#call('push', () => this.#pipeline.push(data, signal))

@@ -128,6 +128,29 @@ describe('XetChunker', () => {
     assert.deepEqual(results[1], results[0])
   })
 
+  it('chunks data read into its input buffer in place (no workers) like data pushed from elsewhere', async () => {
+    const chunker = await XetChunker.create({ workers: 0 })
+    const pooled = await XetChunker.create({ workers: 2 })
+    try {
+      assert.equal(pooled.input, null)
+      const input = chunker.input
+      assert.ok(input !== null && input.length >= 64 * 1024)
+      const sizes = randomSizes(7, input.length)
+      const chunks: ChunkInfo[] = []
+      for (let at = 0; at < mixed.length;) {
+        const n = Math.min(sizes(), mixed.length - at)
+        input.set(mixed.subarray(at, at + n))
+        chunks.push(...(await chunker.push(input.subarray(0, n))))
+        at += n
+      }
+      chunks.push(...(await chunker.finish()))
+      assert.deepEqual(chunks, expectedMixed)
+    } finally {
+      await chunker.close()
+      await pooled.close()
+    }
+  })
+
   it('rejects a bad worker count', async () => {
     await assert.rejects(XetChunker.create({ workers: -1 }), RangeError)
     await assert.rejects(XetChunker.create({ workers: 1.5 }), RangeError)
