@@ -13,7 +13,7 @@ import {
   type RepoRef,
 } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
-import { LazyBlobVerifier } from '../../store/verify/blob-verifier.ts'
+import { VerifierThread } from '../../store/verify/blob-verifier.ts'
 import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
 import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
@@ -191,7 +191,8 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
 
   const large = wanted.files.filter((f) => f.size >= LARGE_FILE)
   const small = wanted.files.filter((f) => f.size < LARGE_FILE)
-  const bigVerifiers = large.slice(0, 2).map(() => new LazyBlobVerifier())
+  const verifierThread = new VerifierThread()
+  const bigVerifiers = large.slice(0, 2).map(() => verifierThread.verifier())
   const smallVerifiers = await Promise.all(
     Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => InlineVerifier.start()),
   )
@@ -203,7 +204,7 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
       }),
     ])
   } finally {
-    await Promise.all(bigVerifiers.map((v) => v.close()))
+    await verifierThread.close()
     await Promise.all(smallVerifiers.map((c) => c.close()))
   }
   if (params.revision !== snapshot.commit) await writeRef(cacheDir, repo, params.revision, snapshot.commit)
