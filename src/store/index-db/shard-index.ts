@@ -7,6 +7,8 @@ import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts'
 
 /** Hashes looked up in one query (SQLite allows 32766 parameters; a batch is 32 to 64). */
 const CHUNK_QUERY_MAX = 64
+/** Rows of chunk locations inserted by one statement. */
+const INSERT_ROWS_MAX = 64
 /** Chunk locations kept in memory (~150 bytes each): 131,072 chunks of 64 KiB, 8 GiB of blobs, ~20 MB. */
 const LOCATION_CACHE_MAX = 131_072
 /** Blobs whose verified files are kept in memory. */
@@ -163,13 +165,22 @@ export class ShardIndex {
          ON CONFLICT(etag) DO UPDATE SET kind = excluded.kind, size = excluded.size,
            xet_hash = excluded.xet_hash, manifest = excluded.manifest`,
       ).run(blob.etag, blob.kind, blob.size, blob.xetHash, encodeManifest(manifest))
-      const insert = this.stmt(
-        'INSERT OR IGNORE INTO chunk_locations (hash, etag, offset, length) VALUES (?, ?, ?, ?)',
-      )
+      // Many rows a statement: one per row cost a third more (8,192 chunks: 42 against 31 ms).
+      const insertRows = (n: number): StatementSync =>
+        this.stmt(
+          'INSERT OR IGNORE INTO chunk_locations (hash, etag, offset, length) VALUES ' +
+            Array<string>(n).fill('(?, ?, ?, ?)').join(', '),
+        )
+      const full = insertRows(INSERT_ROWS_MAX)
       let offset = 0
-      for (const chunk of manifest) {
-        insert.run(chunk.hash, blob.etag, offset, chunk.length)
-        offset += chunk.length
+      for (let i = 0; i < manifest.length; i += INSERT_ROWS_MAX) {
+        const part = manifest.slice(i, i + INSERT_ROWS_MAX)
+        const args: (Uint8Array | string | number)[] = []
+        for (const chunk of part) {
+          args.push(chunk.hash, blob.etag, offset, chunk.length)
+          offset += chunk.length
+        }
+        ;(part.length === INSERT_ROWS_MAX ? full : insertRows(part.length)).run(...args)
       }
     })
   }

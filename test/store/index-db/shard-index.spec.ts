@@ -73,6 +73,12 @@ describe('ShardIndex', () => {
       }))
       const size = manifest.reduce((n, c) => n + c.length, 0)
       index.putVerifiedBlob({ etag, kind: 'sha256', size, xetHash: new Uint8Array(32) }, manifest)
+      // Recorded in statements of 64 rows and a shorter last one: every chunk at its own offset.
+      let offset = 0
+      for (const [i, c] of manifest.entries()) {
+        assert.deepEqual(index.getChunkLocation(c.hash), { etag, offset, length: c.length }, `chunk ${i}`)
+        offset += c.length
+      }
       const unknown = new Uint8Array(randomBytes(32))
       // More than one query's worth (64), in a shuffled order, with an unknown hash and a repeat.
       const asked = [...manifest.map((c) => c.hash).reverse(), unknown, manifest[3].hash]
