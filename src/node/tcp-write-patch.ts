@@ -42,7 +42,47 @@ export function patchTcpWrites(): void {
   }
 }
 
-function sendCorked(socket: Socket, data: Iterable<Uint8Array> & { byteLength: number }): SendResult {
+/** Sends this small or less wait for the end of the event loop turn, to leave with the others of the turn. */
+export const SMALL_SEND_BYTES = 2048
+/**
+ * A connection's small sends are held only from this long after its first send. Right after the handshake a
+ * node may open many streams at once; sent in one segment with the handshake's last message, they reached
+ * the other end before its muxer had a listener, and more than 10 such "early" streams make libp2p abort
+ * the connection (MaxEarlyStreamsError).
+ */
+export const HOLD_AFTER_MS = 1000
+/** When each socket first sent through sendCorked. */
+const firstSend = new WeakMap<Socket, number>()
+/** Sockets holding small sends (corked once more) until the end of the turn, and the flush scheduled. */
+const holding = new WeakMap<Socket, ReturnType<typeof setImmediate>>()
+
+function release(socket: Socket): void {
+  const flush = holding.get(socket)
+  if (flush === undefined) return
+  holding.delete(socket)
+  clearImmediate(flush)
+  socket.uncork()
+}
+
+/**
+ * Writes the pieces of one send together. A node pulling chunks sends many small frames (a new stream, its
+ * protocol, a request, window updates, a close: five or six per batch of chunks), each its own syscall and
+ * TCP segment and a wakeup of the peer: a small send on an idle socket waits for the end of the event loop
+ * turn (setImmediate) and goes out with the others of the turn; a large send takes them along at once (not
+ * in a connection's first second: see HOLD_AFTER_MS).
+ * 1 GiB pulled from a peer: the puller's writes 2,831 -> 584, its CPU 5.4-5.9 -> 5.0-5.4 s.
+ */
+export function sendCorked(socket: Socket, data: Iterable<Uint8Array> & { byteLength: number }): SendResult {
+  const small = data.byteLength <= SMALL_SEND_BYTES
+  const now = performance.now()
+  const since = firstSend.get(socket) ?? (firstSend.set(socket, now), now)
+  if (small && now - since >= HOLD_AFTER_MS && !holding.has(socket) && socket.writableLength === 0) {
+    socket.cork()
+    holding.set(
+      socket,
+      setImmediate(() => release(socket)),
+    )
+  }
   socket.cork()
   try {
     // Past the high-water mark write() says "wait", but the bytes are queued all the same.
@@ -50,6 +90,7 @@ function sendCorked(socket: Socket, data: Iterable<Uint8Array> & { byteLength: n
   } finally {
     socket.uncork()
   }
+  if (!small) release(socket)
   // A write that said "wait" makes the socket emit 'drain' once its queue is empty, which resumes sending.
   return { sentBytes: data.byteLength, canSendMore: socket.writableLength < socket.writableHighWaterMark }
 }
