@@ -58,7 +58,9 @@ export class VerifierThread {
   /** @internal */
   send(msg: VerifierRequest): void {
     if (msg.op === 'begin') this.errors.delete(msg.job)
-    this.start().postMessage(msg)
+    // A job's end needs no thread: a closed (or never started) one holds nothing of it.
+    if (msg.op === 'end') this.worker?.postMessage(msg)
+    else this.start().postMessage(msg)
   }
 
   /** @internal The answer to a finish of `job`. */
