@@ -16,6 +16,7 @@ import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { VerifierThread } from '../../store/verify/blob-verifier.ts'
 import { InlineVerifier } from '../../store/verify/inline-verifier.ts'
 import { fetchHubRange } from '../../protocols/hub/fetch-hub-range.ts'
+import { loadRangeClient } from '../../protocols/hub/range-request.ts'
 import type { RemoteFile } from '../../protocols/hub/fetch-snapshot.ts'
 import type { HubConfig } from '../../protocols/hub/hub-config.ts'
 import { EntryNotFoundError, IntegrityError, OfflineError } from '../../protocols/hub/hub-errors.ts'
@@ -128,6 +129,7 @@ export async function pullSnapshot(params: PullSnapshotParams): Promise<PullResu
 async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult> {
   const { cacheDir, repo, signal } = params
   await initXet()
+  if (!params.config.offline) void loadRangeClient().catch(() => {}) // loads while the revision resolves
   const snapshot = await resolveSnapshot({ ...params, revision: params.revision })
   for (const f of snapshot.files) validateRepoFilePath(f.path)
   const wanted = selectFiles(snapshot.files, params)

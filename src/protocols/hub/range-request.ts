@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { request } from 'undici'
+import type { request as UndiciRequest } from 'undici'
 import type { HubConfig } from './hub-config.ts'
 import { HubUnreachableError, OfflineError } from './hub-errors.ts'
 import { errorFor } from './hub-request.ts'
@@ -14,6 +14,17 @@ export interface RangeResponse {
    */
   forEachPiece(onPiece: (piece: Buffer) => Promise<boolean> | boolean): Promise<void>
   cancel(): void
+}
+
+let undici: Promise<typeof UndiciRequest> | undefined
+
+/**
+ * undici, loaded on first use (~40 ms of start-up that a command without Hub downloads does not need);
+ * `pullSnapshot` asks for it early, so that it loads while the revision is being resolved.
+ */
+export function loadRangeClient(): Promise<typeof UndiciRequest> {
+  undici ??= import('undici').then((m) => m.request)
+  return undici
 }
 
 /**
@@ -41,6 +52,7 @@ export async function rangeRequest(
     }
     let res
     try {
+      const request = await loadRangeClient()
       res = await request(target, {
         method: 'GET',
         headers,
