@@ -19,7 +19,6 @@ interface Job {
   doChunks: boolean
   cursor: number
   chunks: ChunkInfo[]
-  failed: boolean
 }
 
 const jobs = new Map<number, Job>()
@@ -48,11 +47,10 @@ async function handle(msg: VerifierRequest): Promise<void> {
   if (msg.op === 'begin') {
     if (job === undefined) {
       const chunker = spareChunkers.pop() ?? (await XetChunker.create({ workers: 0 }))
-      job = { chunker, fd: null, hasher: null, doChunks: true, cursor: 0, chunks: [], failed: false }
+      job = { chunker, fd: null, hasher: null, doChunks: true, cursor: 0, chunks: [] }
       jobs.set(msg.job, job)
     }
     closeFile(job)
-    job.failed = false
     job.hasher = msg.etag ? createEtagHasher(msg.kind, msg.size) : null
     job.doChunks = msg.chunks
     job.chunker.reset()
@@ -61,8 +59,8 @@ async function handle(msg: VerifierRequest): Promise<void> {
     job.fd = openSync(msg.path, 'r')
     return
   }
-  if (job === undefined || job.failed || job.fd === null) {
-    // A failure was reported when it happened; the handle rejects finish() with it.
+  if (job === undefined || job.fd === null) {
+    // Finished, or failed (its file closed then, and the failure reported): the handle rejects finish().
     if (msg.op === 'finish')
       reply({ op: 'error', job: msg.job, name: 'VerifierError', message: 'no blob in progress' })
     return
@@ -110,10 +108,7 @@ port.on('message', (msg: VerifierRequest) => {
     () =>
       handle(msg).catch((err: unknown) => {
         const job = jobs.get(msg.job)
-        if (job !== undefined) {
-          job.failed = true
-          closeFile(job)
-        }
+        if (job !== undefined) closeFile(job) // no more work on it until its next begin
         reply({ op: 'error', job: msg.job, name: (err as Error).name, message: (err as Error).message })
       }),
     () => {},

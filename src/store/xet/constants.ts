@@ -3,18 +3,11 @@ export const TARGET_CHUNK_SIZE = 65536
 export const MIN_CHUNK_SIZE = TARGET_CHUNK_SIZE / 8
 export const MAX_CHUNK_SIZE = TARGET_CHUNK_SIZE * 2
 
-/** A cut is allowed where the top 16 bits of the gear hash are zero. */
-export const GEAR_MASK = 0xffff_0000_0000_0000n
+/** A cut is allowed where the top 16 bits of the gear hash are zero: where it is below this. */
+export const GEAR_CANDIDATE_BELOW = 1n << 48n
 
 /** The gear hash depends only on the last 64 bytes, one bit shifted out per byte. */
 export const GEAR_WINDOW = 64
-
-/**
- * Hashing of a chunk starts at this chunk offset with h = 0. The first size at which a cut is
- * allowed is MIN_CHUNK_SIZE, and by then the whole 64-byte window has been hashed, so the result
- * equals hashing from the chunk start.
- */
-export const SCAN_START = MIN_CHUNK_SIZE - GEAR_WINDOW - 1
 
 export const HASH_BYTES = 32
 

@@ -6,7 +6,7 @@
  * instead of one, eight bytes per loop turn. Which candidates become cuts (minimum and maximum chunk
  * sizes) is decided by the caller. gear-scanner.ts drives it; parameters and results pass through memory.
  */
-import { GEAR_WINDOW } from './constants.ts'
+import { GEAR_CANDIDATE_BELOW, GEAR_WINDOW } from './constants.ts'
 import { get, i32Const, i64Const, moduleBytes, set, uleb } from './wasm-encoding.ts'
 
 /** Byte offsets in the module's memory. */
@@ -30,8 +30,6 @@ const OUT_B = GEAR_LAYOUT.outA + 4 * GEAR_SCAN_SLICE
 export const GEAR_INPUT = OUT_B + 4 * GEAR_SCAN_SLICE + GEAR_WINDOW
 export const GEAR_PAGES = Math.ceil((GEAR_INPUT + GEAR_SCAN_SLICE) / 65536)
 
-/** A hash below this has its top 16 bits zero (the Xet mask). */
-const CANDIDATE_BELOW = 1n << 48n
 const UNROLL = 8
 
 // Locals: the parameters, then i32s, then i64s.
@@ -84,7 +82,7 @@ const step = (h: number, p: number, k: number): number[] => [
 /** If h is a candidate, append p + k to the list at `out`. */
 const record = (h: number, p: number, k: number, out: number): number[] => [
   ...get(h),
-  ...i64Const(CANDIDATE_BELOW),
+  ...i64Const(GEAR_CANDIDATE_BELOW),
   I64_LT_U,
   ...[0x04, 0x40],
   ...[...get(out), ...get(p), ...i32Const(k), I32_ADD, ...store32(0)],

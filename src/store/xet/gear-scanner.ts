@@ -47,10 +47,12 @@ export class GearCandidateScanner {
   scan(data: Uint8Array, onCandidate: (i: number) => void): void {
     const mem = this.#mem
     const words = this.#words
+    // Data read into `input` is there already (one slice at most).
+    const inPlace =
+      data.buffer === this.input.buffer && data.byteOffset === GEAR_INPUT && data.length <= GEAR_SCAN_SLICE
     for (let at = 0; at < data.length; at += GEAR_SCAN_SLICE) {
       const n = Math.min(GEAR_SCAN_SLICE, data.length - at)
-      const inPlace = data.buffer === this.input.buffer && data.byteOffset === GEAR_INPUT
-      if (!inPlace || data.length > GEAR_SCAN_SLICE) copyBytes(mem, GEAR_INPUT, data.subarray(at, at + n))
+      if (!inPlace) copyBytes(mem, GEAR_INPUT, data.subarray(at, at + n))
       this.#scan(GEAR_INPUT, GEAR_INPUT + n)
       for (const [from, endAt] of [
         [GEAR_LAYOUT.outA, GEAR_LAYOUT.ends],
