@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import type { ChunkRef } from '../xet/index.ts'
+import { ChunkLocationCache, type ChunkLocation } from './chunk-location-cache.ts'
 import { decodeManifest, encodeManifest } from './manifest-codec.ts'
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts'
 
@@ -9,12 +10,11 @@ import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts'
 const CHUNK_QUERY_MAX = 64
 /** Rows of chunk locations inserted by one statement. */
 const INSERT_ROWS_MAX = 64
-/** Chunk locations kept in memory (~150 bytes each): 131,072 chunks of 64 KiB, 8 GiB of blobs, ~20 MB. */
-const LOCATION_CACHE_MAX = 131_072
 /** Blobs whose verified files are kept in memory. */
 const FILES_CACHE_MAX = 4096
 
 export type BlobKind = 'sha256' | 'gitsha1'
+export type { ChunkLocation }
 
 export interface BlobRecord {
   etag: string
@@ -32,12 +32,6 @@ export interface BlobFileRecord {
   mtimeMs: number
   status: 'ok' | 'corrupt'
   error: string | null
-}
-
-export interface ChunkLocation {
-  etag: string
-  offset: number
-  length: number
 }
 
 export interface SnapshotFileRecord {
@@ -58,14 +52,8 @@ export class ShardIndex {
   readonly path: string
   private readonly db: DatabaseSync
   private readonly stmts: Map<string, StatementSync> = new Map()
-  /**
-   * Chunk locations of the blobs served lately, by chunk hash (hex), each blob loaded whole with one query
-   * the first time one of its chunks is asked for: a peer asks for 4 chunks at a time, and a query per
-   * group cost a seeder 0.3 s per GiB served. A location never changes while its blob is indexed; the
-   * cache is dropped whenever a blob or a blob file is recorded or forgotten here.
-   */
-  private readonly locationCache = new Map<string, ChunkLocation>()
-  private readonly locatedBlobs = new Set<string>()
+  /** Chunk locations of the blobs served lately (see ChunkLocationCache). */
+  private readonly locationCache = new ChunkLocationCache()
   /** verifiedFilesOf answers, dropped with the location cache. */
   private readonly filesCache = new Map<string, BlobFileRecord[]>()
 
@@ -152,7 +140,6 @@ export class ShardIndex {
   /** Forgets what the caches hold; called by everything that writes blobs, blob files or locations. */
   private dropCaches(): void {
     this.locationCache.clear()
-    this.locatedBlobs.clear()
     this.filesCache.clear()
   }
 
@@ -256,7 +243,7 @@ export class ShardIndex {
     const out: (ChunkLocation | null)[] = hashes.map(() => null)
     const missed: number[] = []
     for (let i = 0; i < hashes.length; i++) {
-      const loc = this.locationCache.get(Buffer.from(hashes[i]).toString('hex'))
+      const loc = this.locationCache.get(hashes[i])
       if (loc !== undefined) out[i] = loc
       else missed.push(i)
     }
@@ -283,30 +270,17 @@ export class ShardIndex {
     return out
   }
 
-  /** Loads every chunk location of a blob into the cache, unless it is there or would not fit. */
+  /** Loads every chunk location of a blob into the cache (see ChunkLocationCache.addBlob). */
   private cacheLocations(etag: string): void {
-    if (this.locatedBlobs.has(etag)) return
-    this.locatedBlobs.add(etag) // even if it does not fit: not tried again for each chunk
-    const rows = this.stmt('SELECT hash, offset, length FROM chunk_locations WHERE etag = ?').all(
-      etag,
-    ) as Row[]
-    if (rows.length > LOCATION_CACHE_MAX) return
-    if (this.locationCache.size + rows.length > LOCATION_CACHE_MAX) {
-      this.locationCache.clear()
-      this.locatedBlobs.clear()
-      this.locatedBlobs.add(etag)
-    }
-    for (const row of rows) {
-      this.locationCache.set(Buffer.from(row.hash as Uint8Array).toString('hex'), {
-        etag,
-        offset: Number(row.offset),
-        length: Number(row.length),
-      })
-    }
+    this.locationCache.addBlob(etag, () =>
+      (this.stmt('SELECT hash, offset, length FROM chunk_locations WHERE etag = ?').all(etag) as Row[]).map(
+        (row) => ({ hash: row.hash as Uint8Array, offset: Number(row.offset), length: Number(row.length) }),
+      ),
+    )
   }
 
   getChunkLocation(hash: Uint8Array): ChunkLocation | null {
-    const cached = this.locationCache.get(Buffer.from(hash).toString('hex'))
+    const cached = this.locationCache.get(hash)
     if (cached !== undefined) return cached
     const row = this.stmt('SELECT etag, offset, length FROM chunk_locations WHERE hash = ?').get(hash) as
       Row | undefined
