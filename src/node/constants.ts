@@ -21,6 +21,14 @@ export const MAX_CONNECTIONS = 200
  */
 export const MAX_STREAMS_PER_CONNECTION = 512
 
+/**
+ * Streams a remote may open on a new connection before this node's muxer listens for them (libp2p aborts
+ * the whole connection past it; its default is 10). A node pulling from a peer it just reached opens a
+ * window of chunk batches, a manifest and a have-map at once, and on a busy machine they all arrive before
+ * the connection's upgrade here is done: seen as MaxEarlyStreamsError with 32 streams at connect.
+ */
+export const EARLY_STREAMS_PER_CONNECTION = 64
+
 /** libp2p dials at most this many peers at once. */
 export const MAX_PARALLEL_DIALS = 32
 

@@ -18,6 +18,7 @@ import {
   DIAL_TIMEOUT_MS,
   MAX_CONNECTIONS,
   MAX_PARALLEL_DIALS,
+  EARLY_STREAMS_PER_CONNECTION,
   MAX_STREAMS_PER_CONNECTION,
 } from './constants.ts'
 import { RELAY_MAX_STOP_STREAMS } from './relay-constants.ts'
@@ -83,7 +84,12 @@ export function transportStack(): Pick<
   return {
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: MAX_STREAMS_PER_CONNECTION })],
+    streamMuxers: [
+      yamux({
+        maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
+        maxEarlyStreams: EARLY_STREAMS_PER_CONNECTION,
+      }),
+    ],
   }
 }
 
