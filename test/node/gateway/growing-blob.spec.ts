@@ -136,7 +136,9 @@ describe('gateway: reading a blob while it is pulled', function () {
     const stale = planParts(etag, data.byteLength, 1 << 20)
     stale.written[0] = data.byteLength
     await saveProgress(progressPath(home, etag), stale)
-    await new Promise((r) => setTimeout(r, 20))
+    // Older than the pull by well over the 20 ms that GrowingBlob allows a file time to lag (waiting exactly
+    // 20 ms, a coarse file clock or an early timer made the stale file count now and then).
+    await new Promise((r) => setTimeout(r, 100))
     const pull = fakePull(etag, data.byteLength)
     const blob = new GrowingBlob({ cacheDir, home, pull })
     const reading = blob.read(0, 10, AbortSignal.timeout(5000))
