@@ -34,6 +34,8 @@ export async function fetchRange(params: FetchRangeParams): Promise<void> {
   let written = params.written
   const attempts = params.attempts ?? 6
   let failure: Error | null = null
+  /** Writing the file failed (a full disk, say): not the network's doing, so no retry either. */
+  const writes = { failure: null as { error: unknown } | null }
   for (let attempt = 0; attempt < attempts && start + written < end; attempt++) {
     if (attempt > 0)
       await sleep(Math.min(200 * 2 ** (attempt - 1), 5000), undefined, { signal: params.signal })
@@ -62,7 +64,12 @@ export async function fetchRange(params: FetchRangeParams): Promise<void> {
         const n = gathered
         pieces = []
         gathered = 0
-        await writevFully(file, batch, start + written)
+        try {
+          await writevFully(file, batch, start + written)
+        } catch (error) {
+          writes.failure ??= { error }
+          throw error
+        }
         written += n
         params.onWritten(n)
       }
@@ -79,12 +86,16 @@ export async function fetchRange(params: FetchRangeParams): Promise<void> {
           return gathered >= WRITE_BATCH ? flush().then(() => true) : true
         })
       } finally {
+        // What arrived is written even after a failure, so that a retry resumes past it; a write that
+        // fails here is reported below, not taken for a short body.
         await flush().catch(() => {})
         clearTimeout(timer)
       }
+      if (writes.failure !== null) throw writes.failure.error
       if (start + written < end)
         failure = new HubUnreachableError(`${params.what}: the connection closed early`)
     } catch (err) {
+      if (writes.failure !== null) throw writes.failure.error
       params.signal?.throwIfAborted()
       if (err instanceof HubHttpError && !err.retryable) throw err
       failure = err as Error

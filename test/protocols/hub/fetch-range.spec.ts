@@ -103,4 +103,39 @@ describe('fetchRange (Hub client)', function () {
       requests = 0
     }
   })
+
+  it('reports a failed write (a full disk) at once, as itself, also when it is the last one', async () => {
+    behaviour = (_req, res, start, end) => {
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${CONTENT.length}` })
+      send(res, start, end)
+    }
+    for (const end of [100_000, 2_500_000]) {
+      // 100 kB: one write, after the body has ended; 2.5 MB: the first of several, mid-body.
+      const file = await open(join(tmp(), 'blob'), 'w+')
+      const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+      const failing = new Proxy(file, {
+        get: (t, k) => (k === 'writev' ? () => Promise.reject(full) : Reflect.get(t, k, t)),
+      })
+      try {
+        await assert.rejects(
+          fetchRange({
+            config: { endpoint: url, token: null, offline: false },
+            url,
+            start: 0,
+            end,
+            written: 0,
+            file: failing,
+            what: 'test/file',
+            onWritten: () => {},
+          }),
+          { code: 'ENOSPC' },
+          `${end} bytes`,
+        )
+      } finally {
+        await file.close()
+      }
+      assert.equal(requests, 1, `${end} bytes: no retry of a local failure`)
+      requests = 0
+    }
+  })
 })
