@@ -348,7 +348,9 @@ export async function scheduleChunks(
     })
     if (busy) busyMs += performance.now() - waitFrom
     else if (forOwners) {
-      const ownPace = busyMs > 0 ? (fromSeeders / busyMs) * 1000 : 0
+      // A node that got nothing from seeders itself (it owns no share left) has no pace to compare with:
+      // its owners then get OWNER_WAIT_MS, whatever their pace.
+      const ownPace = fromSeeders > 0 && busyMs > 0 ? (fromSeeders / busyMs) * 1000 : Infinity
       if ((availability?.coLeechersGainRate?.() ?? 0) * 2 < ownPace)
         ownerWaitMs += performance.now() - waitFrom
       if (ownerWaitMs > OWNER_WAIT_MS + busyMs) sharing = false

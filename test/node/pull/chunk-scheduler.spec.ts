@@ -285,6 +285,59 @@ describe('scheduleChunks with a peer still downloading', () => {
   })
 })
 
+describe('scheduleChunks with chunks left to the nodes that own their shares', () => {
+  it('takes over a slow owner when this node owns no share and so never measured a pace of its own', async () => {
+    // Another node pulling the blob owns every share, and gets a chunk every 100 ms (a low cap). This
+    // node fetched nothing from the seeder itself: before, it had no pace to call the owner slow against
+    // and waited for it chunk by chunk (the co-leechers test caught it when the share score gave one node
+    // every share).
+    const wanted = keys(80)
+    const all = [...wanted.keys()]
+    const seeder = peer('seeder', new Set(all), 1)
+    const grown = new Set<string>()
+    const owner = peer('owner', grown)
+    let announce: (peerId: string, keys: readonly string[]) => void = () => {}
+    let recent: number[] = []
+    const availability: Availability = {
+      has: (id, key) => id === 'seeder' || grown.has(key),
+      mayGain: (id) => id === 'owner',
+      leaveToOwner: (id) => id !== 'owner',
+      ownerOf: () => 'owner',
+      isCoLeecher: (id) => id === 'owner',
+      coLeechersGainRate: () => {
+        recent = recent.filter((t) => t > Date.now() - 2000)
+        return recent.length / 2
+      },
+      onChange: (wake) => (announce = wake),
+    }
+    let stop = false
+    const feeding = (async () => {
+      for (let i = 0; i < all.length && !stop; i++) {
+        await sleep(100)
+        grown.add(all[i])
+        recent.push(Date.now())
+        announce('owner', [all[i]])
+      }
+    })()
+    const started = Date.now()
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [seeder, owner],
+      { batchSize: 8, window: 2, maxFailures: 3, startAt: 0 },
+      async () => {},
+      undefined,
+      availability,
+    )
+    const ms = Date.now() - started
+    stop = true
+    await feeding
+    assert.equal(left.size, 0)
+    // Waiting for the owner throughout would take 8 s and ask the seeder for nothing.
+    assert.ok(seeder.asked.length >= all.length / 2, `the seeder was asked for ${seeder.asked.length} chunks`)
+    assert.ok(ms < 6500, `the pull took ${ms} ms`)
+  })
+})
+
 describe('scheduleChunks when a peer fails', () => {
   it('counts the batches that fail together with a dropped connection as one failure', async () => {
     const wanted = keys(120)

@@ -98,6 +98,7 @@ describe('pullBlobFromPeers with other nodes pulling the same blob at once', () 
       assert.ok(Buffer.from(got).equals(data), `${id} assembled the wrong bytes`)
     }
     // z owns about a third of the shares; x and y were done long before it could have got them.
+    console.log(`      z placed ${placed} of ${chunks.length} chunks before x and y were done`)
     assert.ok(placed < chunks.length / 4, `x and y waited for z to place ${placed} chunks`)
   })
 
