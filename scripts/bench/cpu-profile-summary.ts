@@ -1,7 +1,8 @@
 /**
  * Where a process spent its CPU, from a V8 `.cpuprofile` (`node --cpu-prof`): self time summed by function
  * and script, the largest first, over the whole profile or a window of it.
- *   node scripts/bench/cpu-profile-summary.ts FILE.cpuprofile [--top 15]
+ *   node scripts/bench/cpu-profile-summary.ts FILE.cpuprofile [--top 15] [--from-us US --to-us US]
+ * (the window on the clock of `process.hrtime`, as the benchmarks' JSON gives a case's `timedUs`)
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -95,14 +96,22 @@ function shortUrl(url: string): string {
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
-    options: { top: { type: 'string', default: '15' } },
+    options: {
+      top: { type: 'string', default: '15' },
+      'from-us': { type: 'string' },
+      'to-us': { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
   })
   if (positionals.length !== 1) {
-    console.error('usage: cpu-profile-summary.ts FILE.cpuprofile [--top 15]')
+    console.error('usage: cpu-profile-summary.ts FILE.cpuprofile [--top 15] [--from-us US --to-us US]')
     process.exit(2)
   }
-  const summary = await summarizeCpuProfile(positionals[0], { top: Number(values.top) })
+  const summary = await summarizeCpuProfile(positionals[0], {
+    top: Number(values.top),
+    fromUs: values['from-us'] === undefined ? undefined : Number(values['from-us']),
+    toUs: values['to-us'] === undefined ? undefined : Number(values['to-us']),
+  })
   for (const line of formatProfileSummary(summary)) console.log(line)
 }
