@@ -6,6 +6,7 @@ import { readChunk, readChunks } from '../store/read-chunk.ts'
 import { hashToHex } from '../store/xet/index.ts'
 import type {
   BlobManifest,
+  ChunkReadOptions,
   ChunkSource,
   HaveMap,
   HaveSource,
@@ -90,8 +91,17 @@ export function createLocalSources(
         null
       )
     },
-    async readChunks(hashes: readonly Uint8Array[]): Promise<(Uint8Array | null)[]> {
-      const out = await readChunks({ index, cache: params.chunkCache, hashes, files: params.openFiles })
+    async readChunks(
+      hashes: readonly Uint8Array[],
+      options?: ChunkReadOptions,
+    ): Promise<(Uint8Array | null)[]> {
+      const out = await readChunks({
+        index,
+        cache: params.chunkCache,
+        hashes,
+        files: params.openFiles,
+        reserve: options?.reserve,
+      })
       for (let i = 0; i < out.length; i++) {
         out[i] ??= (await params.inProgress?.readChunk(hashes[i])) ?? null
       }

@@ -83,8 +83,8 @@ export function swarmExtension(): SwarmExtension {
           if (data !== null) await uploadCap.take(data.byteLength, ctx.signal)
           return data
         },
-        readChunks: async (hashes) => {
-          const found = await sources.readChunks(hashes)
+        readChunks: async (hashes, options) => {
+          const found = await sources.readChunks(hashes, options)
           await uploadCap.take(
             found.reduce((sum, data) => sum + (data?.byteLength ?? 0), 0),
             ctx.signal,

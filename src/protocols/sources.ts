@@ -59,5 +59,14 @@ export interface ChunkSource {
   /** The exact bytes of the chunk with this hash, or null when this node does not have it. */
   readChunk(hash: Uint8Array): Promise<Uint8Array | null>
   /** readChunk for a batch, in its order; a source that reads neighbours together offers this. */
-  readChunks?(hashes: readonly Uint8Array[]): Promise<(Uint8Array | null)[]>
+  readChunks?(hashes: readonly Uint8Array[], options?: ChunkReadOptions): Promise<(Uint8Array | null)[]>
+}
+
+export interface ChunkReadOptions {
+  /**
+   * Bytes to leave free before each chunk, by its length: chunks read from blob files then lie in one
+   * buffer, in the batch's order, each right after its free bytes (the server writes each answer's frame
+   * header there and sends the lot without copying it). Chunks from elsewhere come in buffers of their own.
+   */
+  reserve?: (length: number) => number
 }

@@ -54,6 +54,12 @@ export interface ReadChunksParams {
   hashes: readonly Uint8Array[]
   /** Blob files kept open between calls; without it each call opens and closes its own. */
   files?: OpenBlobFiles
+  /**
+   * Bytes to leave free before each chunk read from a blob file (a frame header, say), by the chunk's
+   * length. The chunks of one call that come from blob files always lie in one buffer, in the batch's
+   * order, each right after its free bytes: a caller that fills those in sends them without a copy.
+   */
+  reserve?: (length: number) => number
 }
 
 /** Bytes read with one call at most, when neighbouring chunks are read together. */
@@ -61,13 +67,27 @@ const MAX_RUN_BYTES = 8 * 1024 * 1024
 
 /**
  * readChunk for a batch, in the batch's order: chunks that lie next to each other in one blob (as a
- * peer's batch usually does) are read with one call, and each blob file is opened and checked once. A
- * chunk not found in a blob file comes from the chunk cache, as in readChunk.
+ * peer's batch usually does) are read with one call (scattered over the chunks' places in the one buffer
+ * when bytes are reserved between them), and each blob file is opened and checked once. A chunk not found
+ * in a blob file comes from the chunk cache, as in readChunk, in a buffer of its own.
  */
 export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array | null)[]> {
   const { index, hashes } = params
   const out: (Uint8Array | null)[] = hashes.map(() => null)
   const locs = index.getChunkLocations(hashes)
+  // Where each located chunk goes in the one buffer.
+  const at: number[] = hashes.map(() => -1)
+  let total = 0
+  for (let i = 0; i < hashes.length; i++) {
+    const loc = locs[i]
+    if (loc === null) continue
+    total += params.reserve?.(loc.length) ?? 0
+    at[i] = total
+    total += loc.length
+  }
+  // Each chunk's bytes are filled by a read, or the chunk is dropped. With bytes reserved, a buffer of its
+  // own (never a slice of Node's pool): the caller may write into the reserved bytes.
+  const buf = params.reserve === undefined ? Buffer.allocUnsafe(total) : Buffer.allocUnsafeSlow(total)
   const files = new Map<string, BlobFileLease | null>()
   try {
     for (let i = 0; i < hashes.length;) {
@@ -91,14 +111,17 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
         files.set(loc.etag, file)
       }
       if (file !== null) {
-        const buf = Buffer.allocUnsafe(bytes) // filled by the read, or dropped
-        const { bytesRead } = await file.fh.read(buf, 0, bytes, loc.offset).catch(() => ({ bytesRead: -1 }))
+        const places: Buffer[] = []
+        for (let k = i; k < end; k++)
+          places.push(buf.subarray(at[k], at[k] + (locs[k] as ChunkLocation).length))
+        const read =
+          places.length === 1 || params.reserve === undefined
+            ? file.fh.read(buf, at[i], bytes, loc.offset) // the run's places touch: one plain read
+            : file.fh.readv(places, loc.offset)
+        const { bytesRead } = await read.catch(() => ({ bytesRead: -1 }))
         if (bytesRead === bytes) {
-          for (let k = i, at = 0; k < end; k++) {
-            const n = (locs[k] as ChunkLocation).length
-            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at, n)
-            at += n
-          }
+          for (let k = i; k < end; k++)
+            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at[k], places[k - i].length)
         }
       }
       i = end

@@ -8,6 +8,8 @@ import {
   type FetchedChunk,
 } from '../../src/protocols/chunks/index.ts'
 import { SEND_GROUP } from '../../src/protocols/chunks/constants.ts'
+import type { ChunkReadOptions } from '../../src/protocols/sources.ts'
+import { answerFramesInPlace, answerHeaderBytes } from '../../src/protocols/chunks/messages.ts'
 import { INITIAL_WINDOW_GRANT } from '../../src/node/yamux-window-patch.ts'
 import { ETAG_A, MemorySources, makeBlob, pseudoRandomBytes, type TestBlob } from './fixtures.ts'
 import { useNodes } from './nodes.ts'
@@ -55,6 +57,82 @@ describe('chunks protocol', function () {
       { hash: hashes[3], data: blob.chunkData[3] },
       { hash: hashes[1], data: blob.chunkData[1] },
     ])
+  })
+
+  it('sends groups that the source laid out with room for the headers as they are, and others copied', async () => {
+    // A source like the node's: chunks it finds lie in one buffer with the bytes asked for before each.
+    const sources = new MemorySources()
+    sources.addBlob(blob)
+    const laidOut: ArrayBuffer[] = []
+    const source = {
+      readChunk: async (hash: Uint8Array) => await sources.readChunk(hash),
+      readChunks: async (hashes: readonly Uint8Array[], options?: ChunkReadOptions) => {
+        const found = await Promise.all(hashes.map(async (h) => await sources.readChunk(h)))
+        const reserve = options?.reserve
+        if (reserve === undefined || found.includes(null)) return found
+        const total = found.reduce(
+          (sum, c) => sum + reserve((c as Uint8Array).length) + (c as Uint8Array).length,
+          0,
+        )
+        const buffer = new ArrayBuffer(total)
+        let at = 0
+        const views = found.map((c) => {
+          at += reserve((c as Uint8Array).length)
+          const view = new Uint8Array(buffer, at, (c as Uint8Array).length)
+          view.set(c as Uint8Array)
+          at += view.length
+          return view
+        })
+        laidOut.push(buffer)
+        return views
+      },
+    }
+    const server = await createNode({ chunks: chunksProtocol({ chunks: source, sendGroup: 2 }) })
+    const client = await createNode({ chunks: chunksProtocol({ chunks: new MemorySources() }) })
+    const hashes = blob.manifest.chunks.map((c) => c.hash)
+    const unknown = new Uint8Array(32).fill(9)
+    // Groups of two: [4, 0] and [3, 1] in place (sizes with 3-, 2- and 1-byte length prefixes), [unknown, 5]
+    // copied, [2] in place.
+    const wanted = [hashes[4], hashes[0], hashes[3], hashes[1], unknown, hashes[5], hashes[2]]
+    const answers = await all(client.services.chunks.fetchChunks(server.getMultiaddrs(), wanted))
+    assert.deepEqual(answers, [
+      { hash: hashes[4], data: blob.chunkData[4] },
+      { hash: hashes[0], data: blob.chunkData[0] },
+      { hash: hashes[3], data: blob.chunkData[3] },
+      { hash: hashes[1], data: blob.chunkData[1] },
+      { hash: unknown, missing: true },
+      { hash: hashes[5], data: blob.chunkData[5] },
+      { hash: hashes[2], data: blob.chunkData[2] },
+    ])
+    // The server wrote each frame's header into the room before its chunk: the length prefix of the
+    // frame (status byte and chunk; unsigned varint) and the status byte 0.
+    assert.equal(laidOut.length, 3)
+    const head = (buffer: ArrayBuffer, at: number, n: number): number[] => [...new Uint8Array(buffer, at, n)]
+    assert.deepEqual(head(laidOut[0], 0, 4), [0xa1, 0x8d, 0x06, 0x00]) // 100,001 bytes
+    assert.deepEqual(head(laidOut[0], 4 + 100_000, 4), [0x81, 0x80, 0x08, 0x00]) // 131,073
+    assert.deepEqual(head(laidOut[1], 0, 2), [0x02, 0x00]) // 2
+    assert.deepEqual(head(laidOut[1], 3, 4), [0x81, 0x80, 0x04, 0x00]) // 65,537
+    assert.deepEqual(head(laidOut[2], 0, 3), [0x81, 0x40, 0x00]) // 8,193
+  })
+
+  it('answerFramesInPlace takes only chunks that fill their buffer exactly, each after room for its header', () => {
+    const layout = (sizes: number[], room: (n: number) => number, extra = 0): Uint8Array[] => {
+      const buffer = new ArrayBuffer(sizes.reduce((sum, n) => sum + room(n) + n, 0) + extra)
+      let at = 0
+      return sizes.map((n) => {
+        at += room(n)
+        const view = new Uint8Array(buffer, at, n)
+        at += n
+        return view
+      })
+    }
+    assert.ok(answerFramesInPlace(layout([5, 70_000], answerHeaderBytes)) !== null)
+    assert.equal(answerFramesInPlace(layout([5, 70_000], answerHeaderBytes, 1)), null, 'a byte over')
+    assert.equal(answerFramesInPlace(layout([5, 70_000], (n) => answerHeaderBytes(n) + 1)), null, 'more room')
+    assert.equal(answerFramesInPlace([...layout([5], answerHeaderBytes), null]), null, 'a chunk missing')
+    const two = [...layout([5], answerHeaderBytes), ...layout([6], answerHeaderBytes)]
+    assert.equal(answerFramesInPlace(two), null, 'two buffers')
+    assert.equal(answerFramesInPlace([]), null)
   })
 
   it('refuses a batch larger than the limit before sending it', async () => {

@@ -13,7 +13,15 @@ import {
   SEND_GROUP,
 } from './constants.ts'
 import { BadChunkError } from './errors.ts'
-import { decodeAnswer, decodeWant, encodeAnswer, encodeWant, maxWantBytes } from './messages.ts'
+import {
+  answerFramesInPlace,
+  answerHeaderBytes,
+  decodeAnswer,
+  decodeWant,
+  encodeAnswer,
+  encodeWant,
+  maxWantBytes,
+} from './messages.ts'
 import type { ChunksProtocol, ChunksProtocolInit, FetchedChunk } from './index.ts'
 import type { ChunkSource } from '../sources.ts'
 import type { ProtocolComponents } from '../wire/components.ts'
@@ -111,7 +119,9 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
     for (let at = 0; at < hashes.length; at += this.sendGroup) {
       const answers = await next
       next = group(at + this.sendGroup)
-      await framed.writeMany(answers.map(encodeAnswer))
+      const frames = answerFramesInPlace(answers)
+      if (frames !== null) await framed.writeFramed(frames)
+      else await framed.writeMany(answers.map(encodeAnswer))
     }
     await framed.close()
     this.log.trace('sent %d chunks to %p', hashes.length, connection.remotePeer)
@@ -120,9 +130,10 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
   /** Chunks from the source (neighbours read together when it can), null when missing or of an impossible size. */
   private async readServable(hashes: Uint8Array[]): Promise<(Uint8Array | null)[]> {
     if (hashes.length === 0) return []
+    // Room for each answer's frame header before its chunk: a group read from blob files goes out as read.
     const found =
       this.source.readChunks !== undefined
-        ? await this.source.readChunks(hashes)
+        ? await this.source.readChunks(hashes, { reserve: answerHeaderBytes })
         : await Promise.all(hashes.map(async (hash) => await this.source.readChunk(hash)))
     return found.map((data, i) => {
       if (data !== null && (data.byteLength === 0 || data.byteLength > MAX_CHUNK_SIZE)) {

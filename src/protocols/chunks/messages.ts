@@ -1,5 +1,6 @@
 import { HASH_BYTES } from '../../store/xet/index.ts'
 import { ProtocolError } from '../wire/errors.ts'
+import { framePrefixLength, writeFramePrefix } from '../wire/framed-stream.ts'
 import { Message, encodeMessage } from '../wire/message.ts'
 import { Uint8ArrayList } from 'uint8arraylist'
 
@@ -39,6 +40,38 @@ export function decodeWant(bytes: Uint8Array, maxBatchSize: number): Uint8Array[
 
 export function encodeAnswer(data: Uint8Array | null): Uint8Array | Uint8ArrayList {
   return data === null ? Uint8Array.of(MISSING) : new Uint8ArrayList(Uint8Array.of(HAVE), data)
+}
+
+/** Bytes before a chunk of `length` bytes in its answer frame: the frame's length prefix and the status byte. */
+export function answerHeaderBytes(length: number): number {
+  return framePrefixLength(1 + length) + 1
+}
+
+/**
+ * The answer frames of chunks that fill one buffer of their own, in order, each right after
+ * answerHeaderBytes of free space (as ChunkSource.readChunks lays them out with `reserve`): the headers
+ * are written into that space and the whole buffer is the frames, with no copy. Null when the chunks are
+ * laid out any other way (one missing, or from elsewhere): then encode them with encodeAnswer.
+ */
+export function answerFramesInPlace(chunks: readonly (Uint8Array | null)[]): Uint8Array | null {
+  if (chunks.length === 0 || chunks[0] === null) return null
+  const buffer = chunks[0].buffer
+  let end = 0
+  for (const chunk of chunks) {
+    if (chunk === null || chunk.buffer !== buffer) return null
+    if (chunk.byteOffset !== end + answerHeaderBytes(chunk.byteLength)) return null
+    end = chunk.byteOffset + chunk.byteLength
+  }
+  // Only a buffer that these chunks and their free space fill exactly is ours to write into.
+  if (end !== buffer.byteLength) return null
+  const frames = new Uint8Array(buffer)
+  end = 0
+  for (const chunk of chunks) {
+    end = writeFramePrefix(frames, end, 1 + chunk!.byteLength)
+    frames[end++] = HAVE
+    end += chunk!.byteLength
+  }
+  return frames
 }
 
 export function decodeAnswer(frame: Uint8Array): ChunkAnswer {

@@ -58,7 +58,14 @@ export class FramedStream {
   async writeMany(messages: (Uint8Array | Uint8ArrayList)[], options: MessageOptions = {}): Promise<void> {
     // One contiguous buffer: Noise seals each piece of a list separately and TCP writes every piece with
     // a syscall of its own, so a prefix, a status byte and a chunk would cost three.
-    const bytes = encodeFrames(messages)
+    await this.writeFramed(encodeFrames(messages), options)
+  }
+
+  /**
+   * Sends bytes that already hold whole messages, each behind its length prefix (writeFramePrefix): a
+   * sender that lays its messages out itself saves writeMany's copy.
+   */
+  async writeFramed(bytes: Uint8Array, options: MessageOptions = {}): Promise<void> {
     await this.bounded('write', options, async (signal) => {
       if (this.stream.send(bytes)) return
       // libp2p's muxer passes a drain of the connection below to every stream on it, also to one whose
@@ -155,17 +162,11 @@ function translateStreamError(err: unknown): unknown {
 /** Length-prefixes (unsigned varint) each message into one new buffer. */
 function encodeFrames(messages: (Uint8Array | Uint8ArrayList)[]): Uint8Array {
   let total = 0
-  for (const m of messages) total += varintLength(m.byteLength) + m.byteLength
+  for (const m of messages) total += framePrefixLength(m.byteLength) + m.byteLength
   const out = Buffer.allocUnsafe(total) // every byte is written below
   let at = 0
   for (const m of messages) {
-    for (let n = m.byteLength; ; n = Math.floor(n / 128)) {
-      if (n < 128) {
-        out[at++] = n
-        break
-      }
-      out[at++] = (n % 128) | 0x80
-    }
+    at = writeFramePrefix(out, at, m.byteLength)
     for (const part of m instanceof Uint8Array ? [m] : m) {
       out.set(part, at)
       at += part.byteLength
@@ -174,8 +175,20 @@ function encodeFrames(messages: (Uint8Array | Uint8ArrayList)[]): Uint8Array {
   return out
 }
 
-function varintLength(n: number): number {
+/** Bytes of the length prefix (unsigned varint) of a message of `length` bytes. */
+export function framePrefixLength(length: number): number {
   let bytes = 1
-  for (; n >= 128; n = Math.floor(n / 128)) bytes++
+  for (let n = length; n >= 128; n = Math.floor(n / 128)) bytes++
   return bytes
+}
+
+/** Writes the length prefix of a message of `length` bytes at `at`; returns where the message begins. */
+export function writeFramePrefix(out: Uint8Array, at: number, length: number): number {
+  for (let n = length; ; n = Math.floor(n / 128)) {
+    if (n < 128) {
+      out[at++] = n
+      return at
+    }
+    out[at++] = (n % 128) | 0x80
+  }
 }

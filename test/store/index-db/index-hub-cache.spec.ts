@@ -96,6 +96,37 @@ describe('indexHubCache', () => {
     }
   })
 
+  it('with bytes reserved, reads a batch into one buffer of its own: each chunk after its free bytes, in order', async () => {
+    const { cacheDir, index, big, etags } = await fixture()
+    try {
+      await indexHubCache({ cacheDir, index, chunker })
+      const chunks = index.getManifest(etags.get('model.safetensors') as string) ?? []
+      const offsets: number[] = []
+      chunks.reduce((at, c) => (offsets.push(at), at + c.length), 0)
+      // A run read scattered over its places, a gap, a chunk out of order, and the first chunk again.
+      const order = [1, 2, 3, 7, 0, 1]
+      const reserve = (length: number): number => 3 + (length % 3)
+      const got = await readChunks({ index, hashes: order.map((i) => chunks[i].hash), reserve })
+      const buffer = (got[0] as Uint8Array).buffer
+      let end = 0
+      order.forEach((i, k) => {
+        const chunk = got[k] as Uint8Array
+        const want = big.subarray(offsets[i], offsets[i] + chunks[i].length)
+        assert.ok(Buffer.from(chunk).equals(want), `chunk ${i} at position ${k}`)
+        assert.equal(chunk.buffer, buffer, `chunk ${i} shares the batch's buffer`)
+        assert.equal(
+          chunk.byteOffset,
+          end + reserve(chunk.byteLength),
+          `chunk ${i} right after its free bytes`,
+        )
+        end = chunk.byteOffset + chunk.byteLength
+      })
+      assert.equal(buffer.byteLength, end, 'the buffer holds the batch and nothing else')
+    } finally {
+      index.close()
+    }
+  })
+
   it('rehashes nothing on a second run over an unchanged cache', async () => {
     const { cacheDir, index } = await fixture()
     try {
