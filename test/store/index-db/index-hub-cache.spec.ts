@@ -70,13 +70,24 @@ describe('indexHubCache', () => {
     }
   })
 
+  /** The fixture indexed, with the big blob's chunks and where each begins. */
+  async function indexedModel(): Promise<
+    Awaited<ReturnType<typeof fixture>> & {
+      chunks: NonNullable<ReturnType<ShardIndex['getManifest']>>
+      offsets: number[]
+    }
+  > {
+    const f = await fixture()
+    await indexHubCache({ cacheDir: f.cacheDir, index: f.index, chunker })
+    const chunks = f.index.getManifest(f.etags.get('model.safetensors') as string) ?? []
+    const offsets: number[] = []
+    chunks.reduce((at, c) => (offsets.push(at), at + c.length), 0)
+    return { ...f, chunks, offsets }
+  }
+
   it('reads a batch of chunks, neighbours together, in the batch order, with unknown ones null', async () => {
-    const { cacheDir, index, big, etags } = await fixture()
+    const { index, big, etags, chunks, offsets } = await indexedModel()
     try {
-      await indexHubCache({ cacheDir, index, chunker })
-      const chunks = index.getManifest(etags.get('model.safetensors') as string) ?? []
-      const offsets: number[] = []
-      chunks.reduce((at, c) => (offsets.push(at), at + c.length), 0)
       // A run, a gap, a chunk out of order, an unknown hash, and the first chunk again.
       const order = [1, 2, 3, 7, 0, -1, 5, 6, 1]
       const hashes = order.map((i) => (i < 0 ? new Uint8Array(32).fill(9) : chunks[i].hash))
@@ -97,12 +108,8 @@ describe('indexHubCache', () => {
   })
 
   it('with bytes reserved, reads a batch into one buffer of its own: each chunk after its free bytes, in order', async () => {
-    const { cacheDir, index, big, etags } = await fixture()
+    const { index, big, chunks, offsets } = await indexedModel()
     try {
-      await indexHubCache({ cacheDir, index, chunker })
-      const chunks = index.getManifest(etags.get('model.safetensors') as string) ?? []
-      const offsets: number[] = []
-      chunks.reduce((at, c) => (offsets.push(at), at + c.length), 0)
       // A run read scattered over its places, a gap, a chunk out of order, and the first chunk again.
       const order = [1, 2, 3, 7, 0, 1]
       const reserve = (length: number): number => 3 + (length % 3)
