@@ -7,7 +7,7 @@ import { mdns } from '@libp2p/mdns'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
-import { noiseWithoutDecryptCopies } from './noise-decrypt-patch.ts'
+import { noiseWithFewerCopies } from './noise-copies-patch.ts'
 import { patchStreamDrain } from './stream-drain-patch.ts'
 import { patchTcpWrites } from './tcp-write-patch.ts'
 import { patchYamuxWindowUpdates } from './yamux-window-patch.ts'
@@ -83,7 +83,7 @@ export function transportStack(): Pick<
   patchStreamDrain()
   return {
     transports: [tcp()],
-    connectionEncrypters: [noiseWithoutDecryptCopies()],
+    connectionEncrypters: [noiseWithFewerCopies()],
     streamMuxers: [
       yamux({
         maxInboundStreams: MAX_STREAMS_PER_CONNECTION,

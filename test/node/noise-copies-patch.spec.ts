@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { patchedNoiseStreamPrototype } from '../../src/node/noise-decrypt-patch.ts'
+import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
+import { patchedNoiseStreamPrototype, sealWithoutJoin } from '../../src/node/noise-copies-patch.ts'
 import { receiveAll, useNodes } from '../protocols/nodes.ts'
 
 const PROTOCOL = '/test/noise-decrypt/1.0.0'
@@ -14,7 +15,7 @@ interface Decrypting {
   decrypt(chunk: Uint8Array | Uint8ArrayList): Uint8ArrayList
 }
 
-describe('Noise decryption (patch)', function () {
+describe('Noise with fewer copies (patch)', function () {
   this.timeout(20_000)
   const make = useNodes()
 
@@ -64,5 +65,29 @@ describe('Noise decryption (patch)', function () {
       Uint8ArrayList.prototype.subarray = subarray
     }
     assert.throws(() => stream.decrypt(new Uint8Array(10)), /Invalid chunk/)
+  })
+
+  it('seals a large message as its ciphertext and tag, not joined; a small one as before', () => {
+    const k = randomBytes(32)
+    const nonce = randomBytes(12)
+    const ad = randomBytes(32)
+    const plaintext = randomBytes(65519)
+    const sealed = sealWithoutJoin.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    assert.ok(!(sealed instanceof Uint8Array), 'joined into one buffer')
+    const pieces = [...sealed]
+    assert.equal(pieces.length, 2)
+    assert.equal(pieces[1].byteLength, 16)
+    // The same bytes as the package's own sealing, and they open.
+    const joined = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    assert.ok(Buffer.from(sealed.subarray()).equals(Buffer.from(joined.subarray())))
+    const opened = defaultCrypto.chaCha20Poly1305Decrypt(sealed.subarray(), nonce, ad, k)
+    assert.ok(Buffer.from(opened.subarray()).equals(plaintext))
+    const small = randomBytes(100)
+    const a = sealWithoutJoin.chaCha20Poly1305Encrypt(small, nonce, ad, k)
+    assert.ok(
+      Buffer.from(a.subarray()).equals(
+        Buffer.from(defaultCrypto.chaCha20Poly1305Encrypt(small, nonce, ad, k).subarray()),
+      ),
+    )
   })
 })

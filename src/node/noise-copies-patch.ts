@@ -1,4 +1,5 @@
-import { noise } from '@chainsafe/libp2p-noise'
+import { noise, type ICryptoInterface } from '@chainsafe/libp2p-noise'
+import { defaultCrypto, nodeCrypto } from '@chainsafe/libp2p-noise/crypto'
 import { Uint8ArrayList } from 'uint8arraylist'
 
 /** Largest Noise message on the wire, tag included (the spec's 65535). */
@@ -29,17 +30,20 @@ export function patchedNoiseStreamPrototype(): object | undefined {
 }
 
 /**
- * noise() with one fix. @chainsafe/libp2p-noise 17 gives every message it decrypts a destination buffer made
- * with `chunk.subarray(…)`, which for a message that came in several socket reads (a 64 KiB one nearly
- * always does) is a copy of the whole message into a new buffer: a copy and an allocation of every byte a
- * node receives, 0.28 s per GiB in a pulling node's profile plus the garbage it makes. Node's cipher, which
- * decrypts every message of 1200 bytes or more, never reads that buffer. The patched `decrypt` makes it
- * only for the small messages the WebAssembly cipher decrypts; all else is as before (the same bounds,
- * errors and metrics). The class is not exported, so its prototype is patched from the first connection
- * secured, before any message of it is decrypted.
+ * noise() without two copies of every byte, in its default crypto (Node's cipher from 1200 bytes on, the
+ * WebAssembly one below).
+ * - Sending: `defaultCrypto` joined each sealed message and its 16-byte tag with Buffer.concat, a copy of the
+ *   whole message; here they stay two pieces of a list, which the socket writes with one writev anyway.
+ * - Receiving: @chainsafe/libp2p-noise 17 gives every message it decrypts a destination buffer made with
+ *   `chunk.subarray(…)`, which for a message that came in several socket reads (a 64 KiB one nearly always
+ *   does) is a copy of the whole message: 0.28 s per GiB in a pulling node's profile, plus the garbage.
+ *   Node's cipher never reads it. The patched `decrypt` makes it only for the small messages the
+ *   WebAssembly cipher decrypts into; all else is as before (the same bounds, errors and metrics). The
+ *   class is not exported, so its prototype is patched from the first connection secured, before any
+ *   message of it is decrypted.
  */
-export function noiseWithoutDecryptCopies(): ReturnType<typeof noise> {
-  const create = noise()
+export function noiseWithFewerCopies(): ReturnType<typeof noise> {
+  const create = noise({ crypto: sealWithoutJoin })
   return (components) => {
     const encrypter = create(components)
     const secureInbound = encrypter.secureInbound.bind(encrypter)
@@ -48,6 +52,22 @@ export function noiseWithoutDecryptCopies(): ReturnType<typeof noise> {
     encrypter.secureOutbound = async (...args) => patched(await secureOutbound(...args))
     return encrypter
   }
+}
+
+type Sealable = Parameters<ICryptoInterface['chaCha20Poly1305Encrypt']>[0]
+
+/** defaultCrypto, but a large message's ciphertext and tag are handed on as a list, not joined. */
+export const sealWithoutJoin: ICryptoInterface = {
+  ...defaultCrypto,
+  chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
+    if (plaintext.byteLength < NODE_CIPHER_FROM)
+      return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    // Node's cipher, as defaultCrypto uses it; given a list, it returns the pieces and the tag as a list.
+    // (Our uint8arraylist is a newer major than noise's; the two recognise each other's lists.)
+    const list =
+      plaintext instanceof Uint8Array ? (new Uint8ArrayList(plaintext) as unknown as Sealable) : plaintext
+    return nodeCrypto.chaCha20Poly1305Encrypt(list, nonce, ad, k)
+  },
 }
 
 function patched<T extends { connection: unknown }>(secured: T): T {
