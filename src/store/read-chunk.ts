@@ -111,17 +111,21 @@ export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array 
         files.set(loc.etag, file)
       }
       if (file !== null) {
-        const places: Buffer[] = []
-        for (let k = i; k < end; k++)
-          places.push(buf.subarray(at[k], at[k] + (locs[k] as ChunkLocation).length))
+        const lengthOf = (k: number): number => (locs[k] as ChunkLocation).length
+        // Without reserved bytes (or for one chunk) the run's places touch: one plain read.
         const read =
-          places.length === 1 || params.reserve === undefined
-            ? file.fh.read(buf, at[i], bytes, loc.offset) // the run's places touch: one plain read
-            : file.fh.readv(places, loc.offset)
+          end - i === 1 || params.reserve === undefined
+            ? file.fh.read(buf, at[i], bytes, loc.offset)
+            : file.fh.readv(
+                Array.from({ length: end - i }, (_, j) =>
+                  buf.subarray(at[i + j], at[i + j] + lengthOf(i + j)),
+                ),
+                loc.offset,
+              )
         const { bytesRead } = await read.catch(() => ({ bytesRead: -1 }))
         if (bytesRead === bytes) {
           for (let k = i; k < end; k++)
-            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at[k], places[k - i].length)
+            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at[k], lengthOf(k))
         }
       }
       i = end
