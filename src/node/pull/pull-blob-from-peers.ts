@@ -172,9 +172,9 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           startAt: params.inOrder === true ? 0 : undefined,
           onAllAsked: params.onAllAsked,
         },
-        async (hash, data, peer) => {
+        async (_hash, data, peer, key) => {
           await params.beforeChunk?.(data.byteLength)
-          await place(hashToHex(hash), data)
+          await place(key, data)
           result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
           params.onBytes?.(data.byteLength, peer.id)
         },

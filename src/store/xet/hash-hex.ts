@@ -1,7 +1,9 @@
+import { Buffer } from 'node:buffer'
 import { HASH_BYTES } from './constants.ts'
 import { InvalidXetHashError } from './errors.ts'
 
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+/** The bytes of a hash in print order, hex-encoded by Buffer in one flat string. */
+const scratch = Buffer.alloc(HASH_BYTES)
 const HEX_HASH = /^[0-9a-fA-F]{64}$/
 
 /**
@@ -10,11 +12,11 @@ const HEX_HASH = /^[0-9a-fA-F]{64}$/
  */
 export function hashToHex(hash: Uint8Array): string {
   if (hash.length !== HASH_BYTES) throw new InvalidXetHashError(`a Xet hash has 32 bytes, got ${hash.length}`)
-  let out = ''
+  // Not `out += byte` 32 times: that builds a rope of 32 pieces, which a Map lookup copies flat first.
   for (let group = 0; group < HASH_BYTES; group += 8) {
-    for (let i = group + 7; i >= group; i--) out += HEX[hash[i]]
+    for (let i = 0; i < 8; i++) scratch[group + i] = hash[group + 7 - i]
   }
-  return out
+  return scratch.toString('hex')
 }
 
 /** Inverse of hashToHex; accepts either letter case. */

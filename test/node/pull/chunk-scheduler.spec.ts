@@ -64,6 +64,31 @@ describe('scheduleChunks', () => {
     assert.ok(b.asked.length > 0, 'b took part')
   })
 
+  it('hands each chunk over with its key, whether a peer answers in request order or not', async () => {
+    const wanted = keys(24)
+    // One peer answers in order with the hashes asked; the other in reverse, with copies of them.
+    const inOrder = peer('in-order', new Set(wanted.keys()))
+    const reversed: PeerSource = {
+      id: 'reversed',
+      fetchManifest: async () => null,
+      async *fetchChunks(hashes): AsyncIterable<ChunkReply> {
+        for (const h of [...hashes].reverse()) yield { hash: h.slice(), data: h.slice() }
+      },
+    }
+    for (const source of [inOrder, reversed]) {
+      const got = new Map<string, string>()
+      const left = await scheduleChunks(
+        new Map(wanted),
+        [source],
+        { batchSize: 5, window: 2, maxFailures: 1 },
+        async (_hash, data, _peer, key) => void got.set(key, hashToHex(data)),
+        () => assert.fail(`${source.id} dropped`),
+      )
+      assert.equal(left.size, 0)
+      assert.deepEqual(new Map([...got].sort()), new Map([...wanted.keys()].sort().map((k) => [k, k])))
+    }
+  })
+
   it('does not rank by rarity when every peer holds every chunk (seeders): a have-map lookup or two a chunk', async () => {
     const wanted = keys(2048)
     const all = [...wanted.keys()]
