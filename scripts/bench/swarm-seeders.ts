@@ -40,14 +40,17 @@ export class SeederPool {
     }
   }
 
-  /** Seeders 1..count running with `--max-upload-rate cap` (0: uncapped), every other one stopped. */
-  async use(count: number, cap: number): Promise<BenchDaemon[]> {
+  /**
+   * Seeders 1..count running with `--max-upload-rate cap` (0: uncapped), every other one stopped; with
+   * `fresh`, each of them started anew.
+   */
+  async use(count: number, cap: number, fresh = false): Promise<BenchDaemon[]> {
     if (count > this.running.length)
       throw new Error(`${count} seeders wanted, ${this.running.length} prepared`)
     for (let i = 0; i < this.running.length; i++) {
       const d = this.running[i]
       const wanted = i < count
-      if (d !== null && (!wanted || this.caps[i] !== cap)) {
+      if (d !== null && (!wanted || this.caps[i] !== cap || fresh)) {
         await this.params.stopDaemon(d)
         this.running[i] = null
       }

@@ -6,7 +6,11 @@
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each:
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
- *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders;
+ *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders, after uncapped-4-fresh (not judged): the
+ *               same from 4 seeders just started. Seeders are long-running daemons, and a fresh one's
+ *               first serve cost about 0.7 CPU-s more than the next (JIT, heap and caches); before this
+ *               case existed, uncapped-4 paid that four times and uncapped-1, which reused a seeder of
+ *               it, not at all. Now both judged cases run on seeders that have served once;
  *   leechers-4  4 leechers at once from 1 seeder, each also `peer add`ing the other three;
  *   helia-N     a Helia leecher fetching both shards by CID (unixfs.cat over bitswap) from N = 1, 4 Helia
  *               seeders on the same transport stack;
@@ -46,6 +50,7 @@ import {
   printSwarmReport,
   selectCases,
   type CaseKey,
+  type CaseSpec,
   type CaseResult,
 } from './swarm-report.ts'
 import { SeederPool } from './swarm-seeders.ts'
@@ -164,7 +169,7 @@ try {
     if (caseProfileDir !== undefined) await mkdir(caseProfileDir, { recursive: true })
     let figures: CaseFigures
     if (spec.kind === 'ours') {
-      const seeders = await pool.use(spec.seeders, spec.cap)
+      const seeders = await pool.use(spec.seeders, spec.cap, (spec as CaseSpec).fresh === true)
       figures = await pullSwarm(ctx, dir, seeders, spec.leechers, repo)
     } else {
       await pool.stopAll() // idle daemons should not share the CPU with the baselines
