@@ -43,4 +43,18 @@ describe('framed stream', () => {
     setTimeout(() => controller.abort(), 20)
     await assert.rejects(reader.read({ signal: controller.signal, timeout: 5_000 }), { name: 'AbortError' })
   })
+
+  it('times each read out by its own deadline, and reads on after a timeout', async () => {
+    const [writer, reader] = await pair()
+    // A read with a long timeout that gets its message, then one with a short timeout: the timer armed
+    // for the first must not hold the second for 10 s.
+    setTimeout(() => void writer.write(Uint8Array.of(1)), 20)
+    assert.deepEqual(await reader.read({ timeout: 10_000 }), Uint8Array.of(1))
+    const started = performance.now()
+    await assert.rejects(reader.read({ timeout: 50 }), { name: 'TimeoutError', message: /after 50 ms/ })
+    assert.ok(performance.now() - started < 2_000, `timed out after ${performance.now() - started} ms`)
+    // The next read waits again, past the earlier deadline, and gets what comes.
+    setTimeout(() => void writer.write(Uint8Array.of(2)), 100)
+    assert.deepEqual(await reader.read({ timeout: 5_000 }), Uint8Array.of(2))
+  })
 })

@@ -29,6 +29,7 @@ export class FrameReader {
   private ended = false
   private failure: Error | null = null
   private wake: (() => void) | null = null
+  private interruptWait: ((err: Error) => void) | null = null
 
   constructor(stream: Stream, options: FrameReaderOptions) {
     this.stream = stream
@@ -61,6 +62,20 @@ export class FrameReader {
       }
       await this.next(signal)
     }
+  }
+
+  /**
+   * The next message if it is already here, else null (also when the stream failed or ended: read() says
+   * how). Throws on a malformed or long prefix, as read() does.
+   */
+  readBuffered(): Uint8Array | null {
+    if (this.failure !== null) return null
+    return this.take()
+  }
+
+  /** Fails the read waiting now, if any, with `err` (it timed out); later reads go on as usual. */
+  interrupt(err: Error): void {
+    this.interruptWait?.(err)
   }
 
   /** Stops listening to the stream (its unread bytes are dropped). */
@@ -117,18 +132,22 @@ export class FrameReader {
 
   private next(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal === undefined) {
-        this.wake = resolve
-        return
-      }
       const onAbort = (): void => {
         this.wake = null
-        reject(signal.reason)
+        this.interruptWait = null
+        reject(signal?.reason)
       }
-      signal.addEventListener('abort', onAbort, { once: true })
+      signal?.addEventListener('abort', onAbort, { once: true })
       this.wake = () => {
-        signal.removeEventListener('abort', onAbort)
+        this.interruptWait = null
+        signal?.removeEventListener('abort', onAbort)
         resolve()
+      }
+      this.interruptWait = (err) => {
+        this.wake = null
+        this.interruptWait = null
+        signal?.removeEventListener('abort', onAbort)
+        reject(err)
       }
     })
   }
