@@ -12,6 +12,8 @@ export class ChunkProgress {
   readonly bits: Uint8Array
   private saving: Promise<void> = Promise.resolve()
   private lastSave = 0
+  /** Its folder exists (made by the first save). */
+  private folderMade = false
 
   private constructor(path: string, xetHash: string, bits: Uint8Array) {
     this.path = path
@@ -50,12 +52,22 @@ export class ChunkProgress {
       xetHash: this.xetHash,
       bits: Buffer.from(this.bits).toString('base64'),
     })
-    this.saving = this.saving.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true })
-      const tmp = `${this.path}.${process.pid}.tmp`
-      await writeFile(tmp, snapshot)
-      await rename(tmp, this.path)
-    })
+    // After the previous save, failed or not (its caller heard of a failure): one failure stops no later save.
+    this.saving = this.saving
+      .catch(() => {})
+      .then(async () => {
+        // Once: a save every 100 ms of a pull each made the folder again (~30 ms per GiB on the event loop).
+        if (!this.folderMade) await mkdir(dirname(this.path), { recursive: true })
+        this.folderMade = true
+        const tmp = `${this.path}.${process.pid}.tmp`
+        try {
+          await writeFile(tmp, snapshot)
+          await rename(tmp, this.path)
+        } catch (err) {
+          this.folderMade = false // gone meanwhile, say: the next save makes it again
+          throw err
+        }
+      })
     return this.saving
   }
 
