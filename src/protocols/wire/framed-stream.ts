@@ -65,7 +65,7 @@ export class FramedStream {
 
   /**
    * Reads share one timer per stream, not a timer, a controller and two listeners each (bounded()): over
-   * the thousands of reads of a pull, those cost ~5% of the pulling node's CPU. The timer fires at the
+   * the thousands of reads of a pull, those cost ~3% of the pulling node's CPU. The timer fires at the
    * deadline it was armed for; a read waiting then with a later deadline gets the rest, and one past its
    * deadline fails with TimeoutError.
    */
