@@ -7,6 +7,7 @@ import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { readChunk } from '../../store/read-chunk.ts'
 import { chunkHash, hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
+import { MAX_BATCH_SIZE } from '../../protocols/chunks/index.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
 import { recordPulledBlob } from './record-blob.ts'
@@ -165,7 +166,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         wanted,
         params.peers,
         {
-          batchSize: params.batchSize ?? 32,
+          batchSize: params.batchSize ?? BATCH_SIZE,
           window: params.window ?? 4,
           maxFailures: 3,
           signal,
@@ -251,6 +252,14 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     if (!done) await progress.save(true).catch(() => {})
   }
 }
+
+/**
+ * Chunks asked of a peer in one request (the protocol's most): each request is a stream, and each stream
+ * costs both ends a protocol negotiation (a round trip), a peer-store update and its setup and teardown.
+ * One warm seeder to a fresh leecher, 1 GiB, alternated with 32: 236-258 -> 247-273 MiB/s (4 of 4 pairs
+ * faster), seeder 2.3-3.0 -> 2.2-2.6 CPU-s.
+ */
+const BATCH_SIZE = MAX_BATCH_SIZE
 
 /** Bytes written between background syncs of the blob file (see onWritten). */
 const SYNC_STEP = 64 * 1024 * 1024
