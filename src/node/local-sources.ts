@@ -102,9 +102,14 @@ export function createLocalSources(
         files: params.openFiles,
         reserve: options?.reserve,
       })
-      for (let i = 0; i < out.length; i++) {
-        out[i] ??= (await params.inProgress?.readChunk(hashes[i])) ?? null
-      }
+      // What no complete blob or cache has may be in a download under way (a node pulling along asks).
+      const missing = out.flatMap((data, i) => (data === null ? [i] : []))
+      if (missing.length === 0 || params.inProgress === undefined) return out
+      const found = await params.inProgress.readChunks(
+        missing.map((i) => hashes[i]),
+        options,
+      )
+      missing.forEach((i, j) => (out[i] = found[j]))
       return out
     },
   }

@@ -2,6 +2,14 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest, HaveMap } from '../../protocols/sources.ts'
 
+/** Bytes read with one call at most (as the store reads complete blobs). */
+const MAX_RUN_BYTES = 8 * 1024 * 1024
+
+interface Found {
+  entry: Entry
+  index: number
+}
+
 interface Entry {
   manifest: BlobManifest
   path: string
@@ -93,6 +101,95 @@ export class DownloadsInProgress {
     return () => e.listeners.delete(onChunks)
   }
 
+  /**
+   * readChunk for a batch, in the batch's order, as the store's readChunks reads complete blobs: chunks
+   * that follow one another in one download are read with one call, into one buffer where each lies after
+   * `reserve` free bytes (when given), so that the server frames and sends them without a copy. A peer
+   * pulling along asks for runs of what this node just wrote: per chunk, a thread-pool round trip each,
+   * and a copy of each into its answer frame, cost a node that serves while it downloads more than its
+   * own download did.
+   */
+  async readChunks(
+    hashes: readonly Uint8Array[],
+    options: { reserve?: (length: number) => number } = {},
+  ): Promise<(Uint8Array | null)[]> {
+    const out: (Uint8Array | null)[] = hashes.map(() => null)
+    const found = hashes.map((hash) => this.find(hash))
+    const at: number[] = []
+    let total = 0
+    for (const f of found) {
+      if (f === null) {
+        at.push(-1)
+        continue
+      }
+      const length = f.entry.manifest.chunks[f.index].length
+      total += options.reserve?.(length) ?? 0
+      at.push(total)
+      total += length
+    }
+    if (total === 0) return out
+    const buf = options.reserve === undefined ? Buffer.allocUnsafe(total) : Buffer.allocUnsafeSlow(total)
+    for (let k = 0; k < hashes.length;) {
+      const first = found[k]
+      if (first === null) {
+        k++
+        continue
+      }
+      const { entry } = first
+      const lengthOf = (j: number): number => entry.manifest.chunks[(found[j] as Found).index].length
+      // The run: following chunks of the same download, at following indices.
+      let end = k + 1
+      let bytes = lengthOf(k)
+      for (; end < hashes.length; end++) {
+        const next = found[end]
+        if (next === null || next.entry !== entry || next.index !== first.index + (end - k)) break
+        if (bytes + lengthOf(end) > MAX_RUN_BYTES) break
+        bytes += lengthOf(end)
+      }
+      entry.readers++
+      try {
+        const fh = await this.fileOf(entry)
+        if (fh !== null) {
+          const position = entry.offsets[first.index]
+          const read =
+            end - k === 1 || options.reserve === undefined
+              ? fh.read(buf, at[k], bytes, position)
+              : fh.readv(
+                  Array.from({ length: end - k }, (_, j) =>
+                    buf.subarray(at[k + j], at[k + j] + lengthOf(k + j)),
+                  ),
+                  position,
+                )
+          const { bytesRead } = await read.catch(() => ({ bytesRead: -1 }))
+          if (bytesRead === bytes) {
+            for (let j = k; j < end; j++)
+              out[j] = new Uint8Array(buf.buffer, buf.byteOffset + at[j], lengthOf(j))
+          }
+        }
+      } finally {
+        entry.readers--
+        if (entry.gone) retire(entry)
+      }
+      k = end
+    }
+    return out
+  }
+
+  /** Where a verified copy of the chunk lies in an unfinished blob, if any does. */
+  private find(hash: Uint8Array): Found | null {
+    const key = hashToHex(hash)
+    for (const entry of this.entries.values()) {
+      const index = entry.byHash.get(key)?.find((j) => (entry.bits[j >> 3] & (1 << (j & 7))) !== 0)
+      if (index !== undefined) return { entry, index }
+    }
+    return null
+  }
+
+  private fileOf(e: Entry): Promise<FileHandle | null> {
+    e.file ??= open(e.path, 'r').catch(() => null)
+    return e.file
+  }
+
   /** A verified chunk from an unfinished blob, or null. */
   async readChunk(hash: Uint8Array): Promise<Uint8Array | null> {
     const key = hashToHex(hash)
@@ -102,8 +199,7 @@ export class DownloadsInProgress {
       const length = e.manifest.chunks[i].length
       e.readers++
       try {
-        e.file ??= open(e.path, 'r').catch(() => null)
-        const fh = await e.file
+        const fh = await this.fileOf(e)
         if (fh === null) continue
         const buf = new Uint8Array(length)
         const { bytesRead } = await fh.read(buf, 0, length, e.offsets[i]).catch(() => ({ bytesRead: -1 }))
