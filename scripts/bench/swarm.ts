@@ -2,9 +2,10 @@
  * Benchmark of issue 5: pulling one repo from a swarm of seeders, against Helia (bitswap) and curl over
  * the same bytes, in the same run.
  *   node scripts/bench/swarm.ts [--mib 1024] [--cases capped,uncapped,leechers,helia,curl]
- *     [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
+ *     [--repeat 3] [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
- * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each:
+ * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each
+ * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, alternating, judged by the median):
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
  *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders, after uncapped-4-fresh (not judged): the
  *               same from 4 seeders just started. Seeders are long-running daemons, and a fresh one's
@@ -47,7 +48,9 @@ import {
   CASES,
   caseResult,
   judgeGoals,
+  medianRuns,
   printSwarmReport,
+  runOrder,
   selectCases,
   type CaseKey,
   type CaseSpec,
@@ -66,6 +69,7 @@ const { values } = parseArgs({
   options: {
     mib: { type: 'string', default: '1024' },
     cases: { type: 'string', default: Object.keys(CASES).join(',') },
+    repeat: { type: 'string', default: '3' },
     profile: { type: 'string' },
     'node-options': { type: 'string' },
     'timeout-s': { type: 'string', default: '600' },
@@ -80,11 +84,13 @@ for (const [flag, n] of [
   ['--mib', modelBytes],
   ['--timeout-s', timeoutMs],
   ['--budget-min', budgetMs],
+  ['--repeat', Number(values.repeat)],
 ] as const) {
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`${flag} must be a positive whole number`)
 }
 const deadline = Date.now() + budgetMs
 const cases = selectCases(values.cases)
+const repeat = Number(values.repeat)
 const curl = findOnPath('curl')
 if (curl === null && cases.includes('curl')) {
   console.log('curl is not installed: the curl baseline is skipped')
@@ -152,13 +158,15 @@ try {
     stopDaemon,
   }
   let heliaSeeders: HeliaSeeder[] = []
-  const results: CaseResult[] = []
+  const runs: CaseResult[] = []
   const baselineFailures: { key: CaseKey; error: string }[] = []
   const skipped: CaseKey[] = []
-  for (const key of cases) {
+  const order = runOrder(cases, repeat)
+  for (const [at, key] of order.entries()) {
     if (Date.now() > deadline) {
       // report what was measured; the cases left are named in the JSON
-      skipped.push(...cases.slice(cases.indexOf(key)))
+      const done = new Set(runs.map((r) => r.key))
+      skipped.push(...new Set(order.slice(at).filter((k) => !done.has(k))))
       console.log(`over the time budget of ${values['budget-min']} min: skipped ${skipped.join(', ')}`)
       break
     }
@@ -204,15 +212,18 @@ try {
     }
     await rm(dir, { recursive: true, force: true })
     const r = caseResult(key, figures)
-    results.push(r)
+    runs.push(r)
+    const nth =
+      order.filter((k) => k === key).length > 1 ? ` (run ${runs.filter((x) => x.key === key).length})` : ''
     console.log(
-      `${key}: ${r.seconds.toFixed(2)} s, ${r.mbps.toFixed(1)} MB/s, CPU ${r.cpuLeechers.toFixed(1)} s leecher + ` +
+      `${key}${nth}: ${r.seconds.toFixed(2)} s, ${r.mbps.toFixed(1)} MB/s, CPU ${r.cpuLeechers.toFixed(1)} s leecher + ` +
         `${r.cpuSeeders.toFixed(1)} s seeders, leecher RSS ${(r.rssLeecherPeak / 1e6).toFixed(0)} MB` +
         (r.bytesBySeeder === undefined
           ? ''
           : `, MB by seeder ${r.bytesBySeeder.map((n) => (n / 1e6).toFixed(1)).join(' / ')}`),
     )
   }
+  const results = medianRuns(cases, runs)
   const goals = judgeGoals(results, repo.bytes)
   printSwarmReport(results, goals)
   for (const f of baselineFailures) console.log(`FAILED  ${f.key} (baseline, not judged): ${f.error}`)
@@ -248,6 +259,7 @@ try {
       'Helia and curl fetch the two shards only; ours the whole repo.',
     ],
     cases: results,
+    runs: runs.map((r) => ({ key: r.key, seconds: r.seconds, mbps: r.mbps, cpuLeechers: r.cpuLeechers })),
     baselineFailures,
     skippedOverBudget: skipped,
     goals,
