@@ -16,8 +16,11 @@ const major = Number(process.versions.node.split('.')[0])
  * limit was set only 1.3x above the live heap (29 of 39 MB), or within a young generation's reach of it.
  * Here the limit is twice the live heap, and the young generation uses 2 MiB semi-spaces instead of 16
  * (~40 MB less RSS). 1 GiB from 4 seeders on one machine: 61-75 -> 95 MB/s, the seeders' CPU 14-16 -> 9 s.
+ * No memory reducer: after a few seconds idle, V8 shrank the heap of a daemon that had served, and its next
+ * serve paid to grow it again (4 seeders sending 1/4 GiB each after 25 s idle: 4.5-4.7 CPU-s together
+ * against 3.3-4.0 back to back; with the flag 3.0-3.5 either way), for ~20 MB more RSS while idle.
  */
-const DAEMON_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=100']
+const DAEMON_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=100', '--no-memory-reducer']
 const args = process.argv.slice(2)
 const missingFlags =
   args[0] === 'start' && args.includes('--foreground')

@@ -28,9 +28,13 @@ export interface SpawnDaemonParams {
 /**
  * V8 flags the daemon runs with; bin/hffs-node.js adds the same to a `start --foreground` started without
  * them, and says why (an old generation allowed to double, a 2 MiB young generation: far fewer full
- * collections in a daemon serving chunks).
+ * collections in a daemon serving chunks; no memory reducer: an idle daemon keeps the heap it serves with).
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=100']
+export const DAEMON_NODE_FLAGS = [
+  '--max-semi-space-size=2',
+  '--heap-growing-percent=100',
+  '--no-memory-reducer',
+]
 
 /**
  * Starts `hffs-node start --foreground` detached, output appended to `HFFS_HOME/daemon.log`, and waits
