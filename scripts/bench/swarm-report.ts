@@ -69,23 +69,16 @@ export interface CaseResult extends CaseFigures {
 }
 
 /**
- * The judged uncapped cases, whose ratio is a goal: each runs `repeat` times, the two alternating (ABBA...)
- * so that a drift of the machine's speed during the bench hits both alike, and each is judged by its
- * median run. One run of each swung the ratio by 0.75-0.92x between runs of the same code.
+ * The judged uncapped cases, whose ratio is a goal: each runs `repeat` times and is judged by its median
+ * run (one run of each had swung the ratio 0.75-0.92x on the same code). The runs of a case follow one
+ * another, not alternating with the other's: uncapped-1 stops seeders 2-4 (left running, the leecher finds
+ * them through seeder 1), and the next uncapped-4 would then pay three restarted seeders' first serve.
  */
 export const REPEATED_CASES: readonly CaseKey[] = ['uncapped-4', 'uncapped-1']
 
-/** The cases in run order, the repeated ones as a group in place of the first of them. */
+/** The cases in run order, a repeated one `repeat` times in a row. */
 export function runOrder(cases: readonly CaseKey[], repeat: number): CaseKey[] {
-  const group = REPEATED_CASES.filter((k) => cases.includes(k))
-  const order: CaseKey[] = []
-  for (const key of cases) {
-    if (!group.includes(key)) order.push(key)
-    else if (key === group[0]) {
-      for (let i = 0; i < repeat; i++) order.push(...(i % 2 === 0 ? group : [...group].reverse()))
-    }
-  }
-  return order
+  return cases.flatMap((key) => (REPEATED_CASES.includes(key) ? Array<CaseKey>(repeat).fill(key) : [key]))
 }
 
 /** One result per case, in `cases` order: a repeated case's median run (by MB/s), with every run's MB/s. */

@@ -5,7 +5,7 @@
  *     [--repeat 3] [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each
- * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, alternating, judged by the median):
+ * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, judged by the median run):
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
  *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders, after uncapped-4-fresh (not judged): the
  *               same from 4 seeders just started. Seeders are long-running daemons, and a fresh one's
