@@ -1,6 +1,6 @@
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import type { ChunkCache } from './chunk-cache/chunk-cache.ts'
-import type { ChunkLocation, ShardIndex } from './index-db/shard-index.ts'
+import type { ShardIndex } from './index-db/shard-index.ts'
 import type { BlobFileLease, OpenBlobFiles } from './open-blob-files.ts'
 
 export interface ReadChunkParams {
@@ -67,74 +67,101 @@ const MAX_RUN_BYTES = 8 * 1024 * 1024
 
 /**
  * readChunk for a batch, in the batch's order: chunks that lie next to each other in one blob (as a
- * peer's batch usually does) are read with one call (scattered over the chunks' places in the one buffer
- * when bytes are reserved between them), and each blob file is opened and checked once. A chunk not found
- * in a blob file comes from the chunk cache, as in readChunk, in a buffer of its own.
+ * peer's batch usually does) are read with one call (see readChunkRuns), and each blob file is opened and
+ * checked once. A chunk not found in a blob file comes from the chunk cache, as in readChunk, in a buffer
+ * of its own.
  */
 export async function readChunks(params: ReadChunksParams): Promise<(Uint8Array | null)[]> {
   const { index, hashes } = params
-  const out: (Uint8Array | null)[] = hashes.map(() => null)
   const locs = index.getChunkLocations(hashes)
-  // Where each located chunk goes in the one buffer.
-  const at: number[] = hashes.map(() => -1)
-  let total = 0
-  for (let i = 0; i < hashes.length; i++) {
-    const loc = locs[i]
-    if (loc === null) continue
-    total += params.reserve?.(loc.length) ?? 0
-    at[i] = total
-    total += loc.length
-  }
-  // Each chunk's bytes are filled by a read, or the chunk is dropped. With bytes reserved, a buffer of its
-  // own (never a slice of Node's pool): the caller may write into the reserved bytes.
-  const buf = params.reserve === undefined ? Buffer.allocUnsafe(total) : Buffer.allocUnsafeSlow(total)
+  const places = locs.map((loc) =>
+    loc === null ? null : { file: loc.etag, offset: loc.offset, length: loc.length },
+  )
   const files = new Map<string, BlobFileLease | null>()
+  let out: (Uint8Array | null)[]
   try {
-    for (let i = 0; i < hashes.length;) {
-      const loc = locs[i]
-      if (loc === null) {
-        i++
-        continue
-      }
-      // The run: following chunks of the same blob at following offsets.
-      let end = i + 1
-      let bytes = loc.length
-      for (; end < hashes.length; end++) {
-        const next = locs[end]
-        if (next === null || next.etag !== loc.etag || next.offset !== loc.offset + bytes) break
-        if (bytes + next.length > MAX_RUN_BYTES) break
-        bytes += next.length
-      }
-      let file = files.get(loc.etag)
-      if (file === undefined) {
-        file = await openVerified(index, loc.etag, params.files)
-        files.set(loc.etag, file)
-      }
-      if (file !== null) {
-        const lengthOf = (k: number): number => (locs[k] as ChunkLocation).length
-        // Without reserved bytes (or for one chunk) the run's places touch: one plain read.
-        const read =
-          end - i === 1 || params.reserve === undefined
-            ? file.fh.read(buf, at[i], bytes, loc.offset)
-            : file.fh.readv(
-                Array.from({ length: end - i }, (_, j) =>
-                  buf.subarray(at[i + j], at[i + j] + lengthOf(i + j)),
-                ),
-                loc.offset,
-              )
-        const { bytesRead } = await read.catch(() => ({ bytesRead: -1 }))
-        if (bytesRead === bytes) {
-          for (let k = i; k < end; k++)
-            out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at[k], lengthOf(k))
-        }
-      }
-      i = end
-    }
+    out = await readChunkRuns(
+      places,
+      async (etag) => {
+        if (!files.has(etag)) files.set(etag, await openVerified(index, etag, params.files))
+        return files.get(etag)?.fh ?? null
+      },
+      params.reserve,
+    )
   } finally {
     for (const file of files.values()) file?.release()
   }
   for (let i = 0; i < hashes.length; i++) {
     if (out[i] === null && params.cache !== undefined) out[i] = await params.cache.get(hashes[i])
+  }
+  return out
+}
+
+/** Where a chunk lies: in which file (any value that tells the files apart), at which offset, how long. */
+export interface ChunkPlace<F> {
+  file: F
+  offset: number
+  length: number
+}
+
+/**
+ * The chunks at `places` (null: not found), in order, all in one buffer. Chunks that follow one another in
+ * one file are read with one call (up to MAX_RUN_BYTES), scattered over their places in the buffer when
+ * `reserve` leaves free bytes before each (by the chunk's length): a caller that fills those in sends the
+ * chunks without a copy. With `reserve`, the buffer is one of its own (never a slice of Node's pool), since
+ * the caller may write into it. A chunk whose file does not open (`fileOf` gives null) or whose read
+ * comes up short is null.
+ */
+export async function readChunkRuns<F>(
+  places: readonly (ChunkPlace<F> | null)[],
+  fileOf: (file: F) => Promise<FileHandle | null>,
+  reserve?: (length: number) => number,
+): Promise<(Uint8Array | null)[]> {
+  const out: (Uint8Array | null)[] = places.map(() => null)
+  // Where each chunk goes in the one buffer.
+  const at: number[] = places.map(() => -1)
+  let total = 0
+  for (let i = 0; i < places.length; i++) {
+    const place = places[i]
+    if (place === null) continue
+    total += reserve?.(place.length) ?? 0
+    at[i] = total
+    total += place.length
+  }
+  if (total === 0) return out
+  const buf = reserve === undefined ? Buffer.allocUnsafe(total) : Buffer.allocUnsafeSlow(total)
+  const lengthOf = (k: number): number => (places[k] as ChunkPlace<F>).length
+  for (let i = 0; i < places.length;) {
+    const place = places[i]
+    if (place === null) {
+      i++
+      continue
+    }
+    // The run: following chunks of the same file at following offsets.
+    let end = i + 1
+    let bytes = place.length
+    for (; end < places.length; end++) {
+      const next = places[end]
+      if (next === null || next.file !== place.file || next.offset !== place.offset + bytes) break
+      if (bytes + next.length > MAX_RUN_BYTES) break
+      bytes += next.length
+    }
+    const fh = await fileOf(place.file)
+    if (fh !== null) {
+      // Without reserved bytes (or for one chunk) the run's places touch: one plain read.
+      const read =
+        end - i === 1 || reserve === undefined
+          ? fh.read(buf, at[i], bytes, place.offset)
+          : fh.readv(
+              Array.from({ length: end - i }, (_, j) => buf.subarray(at[i + j], at[i + j] + lengthOf(i + j))),
+              place.offset,
+            )
+      const { bytesRead } = await read.catch(() => ({ bytesRead: -1 }))
+      if (bytesRead === bytes) {
+        for (let k = i; k < end; k++) out[k] = new Uint8Array(buf.buffer, buf.byteOffset + at[k], lengthOf(k))
+      }
+    }
+    i = end
   }
   return out
 }
