@@ -1,6 +1,7 @@
 import { loadRangeClient } from '../protocols/hub/range-request.ts'
 import { ChunkCache } from '../store/chunk-cache/chunk-cache.ts'
 import { ShardIndex } from '../store/index-db/shard-index.ts'
+import { describeSettled, SETTLE_AFTER_MS, settleUnsyncedBlobs } from '../store/unsynced-blobs.ts'
 import { CacheIndexer } from './cache-indexer.ts'
 import { ContentAnnouncer } from './content-announcer.ts'
 import { CONTROL_ERROR_STATUS, addControlRoutes } from './control-routes.ts'
@@ -67,6 +68,23 @@ export async function startDaemon(params: StartDaemonParams): Promise<RunningDae
     const token = await loadOrCreateControlToken(home)
     const index = ShardIndex.open(indexPath(home))
     undo.push(() => index.close())
+    // Blobs renamed into the cache before they were flushed (unsynced-blobs.ts): after a crash, they are
+    // hashed again before anything is served; later, they are flushed once the kernel has written them.
+    const settle = async (): Promise<void> => {
+      for (const line of describeSettled(await settleUnsyncedBlobs(home))) log.warn(line)
+    }
+    await settle()
+    let settling: Promise<void> | null = null
+    const settler = setInterval(() => {
+      settling ??= settle()
+        .catch((err: unknown) => log.warn(`flushing blobs: ${errorMessage(err)}`))
+        .finally(() => (settling = null))
+    }, SETTLE_AFTER_MS)
+    settler.unref()
+    undo.push(async () => {
+      clearInterval(settler)
+      await settling
+    })
     const chunkCache = await ChunkCache.open({ dir: chunkCacheDir(home), limitBytes: config.chunkCacheBytes })
     const transfers = new TransferRegistry()
     const trust = new PeerTrust({ privateSwarm: config.swarmKey !== undefined })

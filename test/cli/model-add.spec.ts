@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startMockHub, type MockHub } from '../../scripts/mock-hub/index.ts'
@@ -64,6 +64,31 @@ describe('hffs-node model add / rm', () => {
     r = await runCli(['model', 'rm', 'org/m', '--yes'], env)
     assert.equal(r.code, 0, r.stderr)
     await assert.rejects(readdir(blobs), { code: 'ENOENT' }, 'the repo folder goes with its last revision')
+  })
+
+  it('after the machine went down, finds a blob that never reached the disk and downloads it again', async () => {
+    let r = await runCli(['model', 'add', 'org/big', '--quiet'], env)
+    assert.equal(r.code, 0, r.stderr)
+    const blobs = join(env.HF_HUB_CACHE as string, 'models--org--big', 'blobs')
+    const [name] = await readdir(blobs)
+    const blob = join(blobs, name)
+    // Committed without a flush: a marker in the home says so.
+    const markersDir = join(env.HFFS_HOME as string, 'unsynced')
+    const markers = await readdir(markersDir)
+    assert.equal(markers.length, 1)
+    const marker = JSON.parse(await readFile(join(markersDir, markers[0]), 'utf8')) as { blob: string }
+    assert.equal(marker.blob, blob)
+    // A power cut before the kernel wrote the bytes back: the name is there, the bytes are zeros, and the
+    // marker is from the boot before this one.
+    await writeFile(join(markersDir, markers[0]), JSON.stringify({ blob, boot: 'the boot before' }))
+    await writeFile(blob, new Uint8Array(big.byteLength))
+
+    const served = hub.stats().totalBytes
+    r = await runCli(['model', 'add', 'org/big', '--quiet'], env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /was not whole after the machine went down; deleted it/)
+    assert.ok(hub.stats().totalBytes - served >= big.byteLength, 'downloaded again')
+    assert.ok((await readFile(blob)).equals(big))
   })
 
   it('refuses rm without --yes when not on a terminal', async () => {

@@ -3,6 +3,7 @@ import { indexPath, resolveNodeHome } from '../../node/home.ts'
 import { NotRunningError } from '../../node/control-client.ts'
 import { modelAddViaDaemon } from '../../node/model-add-client.ts'
 import { pullSnapshot, type PullProgress, type PullResult } from '../../node/pull/pull-snapshot.ts'
+import { describeSettled, settleUnsyncedBlobs } from '../../store/unsynced-blobs.ts'
 import type { ModelAddRequest } from '../../node/swarm-extension.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
 import { resolveHubCacheDir, validateRepoId } from '../../store/hf-cache/index.ts'
@@ -109,6 +110,8 @@ async function pullInProcess(
   signal: AbortSignal,
 ): Promise<PullResult> {
   await initXet()
+  // Blobs an earlier run renamed into the cache before they were flushed: checked before any is trusted.
+  for (const line of describeSettled(await settleUnsyncedBlobs(home))) console.error(`hffs-node: ${line}`)
   const index = ShardIndex.open(indexPath(home))
   try {
     return await pullSnapshot({

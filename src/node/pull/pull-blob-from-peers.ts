@@ -106,24 +106,11 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   const writer = new ChunkWriter(fh, {
     fileSize: manifest.size,
     onWritten: (indices) => {
-      for (const i of indices) {
-        progress.set(i)
-        unsynced += manifest.chunks[i].length
-      }
+      for (const i of indices) progress.set(i)
       params.inProgress?.mark(etag, indices)
       void progress.save().catch(() => {})
-      // Synced to disk in the background as it goes, so that the fsync before the rename is short.
-      if (syncing === null && unsynced >= SYNC_STEP) {
-        unsynced = 0
-        syncing = fh.datasync().then(
-          () => void (syncing = null),
-          () => void (syncing = null), // the fsync before the rename reports a real failure
-        )
-      }
     },
   })
-  let unsynced = 0
-  let syncing: Promise<void> | null = null
   try {
     await fh.truncate(manifest.size)
     params.inProgress?.begin(manifest, incomplete, progress.bits)
@@ -226,10 +213,9 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         await rm(incomplete, { force: true })
         await progress.drop()
       })
-    await syncing
-    await fh.sync()
     await fh.close()
-    await commitBlob(cacheDir, repo, etag, incomplete)
+    // Not flushed first: see unsynced-blobs.ts.
+    await commitBlob(cacheDir, repo, etag, incomplete, { deferFlushIn: params.home })
     await progress.drop()
     done = true
     if (params.index !== undefined) {
@@ -247,7 +233,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
     // Interrupted: keep what was verified for the next attempt.
     if (!done) await writer.flush().catch(() => {})
     if (!done) params.inProgress?.end(etag, false)
-    await syncing
     await fh.close().catch(() => {})
     if (!done) await progress.save(true).catch(() => {})
   }
@@ -260,9 +245,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
  * faster), seeder 2.3-3.0 -> 2.2-2.6 CPU-s.
  */
 const BATCH_SIZE = MAX_BATCH_SIZE
-
-/** Bytes written between background syncs of the blob file (see onWritten). */
-const SYNC_STEP = 64 * 1024 * 1024
 
 /** Most bytes asked of the Hub in one Range request. */
 const MAX_HUB_RUN = 16 * 1024 * 1024

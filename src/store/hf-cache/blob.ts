@@ -2,19 +2,30 @@ import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { ensureCacheDirTag } from './cachedir-tag.ts'
 import { errorCode, fsyncDir, fsyncFile, lstatOrNull, randomHex8 } from './fs-util.ts'
+import { noteUnsyncedBlob } from '../unsynced-blobs.ts'
 import { blobPath } from './paths.ts'
 import type { RepoRef } from './repo.ts'
 
+export interface CommitBlobOptions {
+  /**
+   * Rename without flushing the data first: a marker in this node home, flushed before the rename, says so,
+   * and `settleUnsyncedBlobs` flushes the blob later, or hashes it again after a crash (unsynced-blobs.ts).
+   */
+  deferFlushIn?: string
+}
+
 /**
  * Moves a fully written and verified file into `blobs/<etag>` and returns the blob path.
- * The data is flushed before the rename, so `blobs/<etag>` never exists partially; if the
- * blob is already there the source is dropped. The caller is responsible for the hash check.
+ * The data is flushed before the rename (or a marker is, see `deferFlushIn`), so `blobs/<etag>` never
+ * exists partially, not even after a power cut; if the blob is already there the source is dropped. The
+ * caller is responsible for the hash check.
  */
 export async function commitBlob(
   cacheDir: string,
   repo: RepoRef,
   etag: string,
   fromPath: string,
+  options: CommitBlobOptions = {},
 ): Promise<string> {
   const dest = blobPath(cacheDir, repo, etag)
   if (resolve(fromPath) === resolve(dest)) return dest
@@ -24,14 +35,15 @@ export async function commitBlob(
     await rm(fromPath, { force: true })
     return dest
   }
-  await fsyncFile(fromPath)
+  if (options.deferFlushIn !== undefined) await noteUnsyncedBlob(options.deferFlushIn, dest)
+  else await fsyncFile(fromPath)
   try {
     await rename(fromPath, dest)
   } catch (err) {
     if (errorCode(err) !== 'EXDEV') throw err
     await copyAcrossDevices(fromPath, dest)
   }
-  await fsyncDir(dirname(dest))
+  if (options.deferFlushIn === undefined) await fsyncDir(dirname(dest))
   return dest
 }
 
