@@ -4,14 +4,14 @@ import type { Verifier } from '../../store/verify/blob-verifier.ts'
 /** How one file is fetched: the verifier it hashes with, and who hears when its bytes are all in. */
 export interface FileJob {
   verifier: Verifier
-  /** Every byte of the file arrived; what is left (hashing the tail, fsync, rename) takes no network. */
+  /** Every byte of the file arrived; what is left (hashing the tail, the marker, rename) takes no network. */
   onFetched?: () => void
 }
 
 /**
  * Large files one at a time over the network, but the last steps of one overlap the next one's download:
  * the next file starts as soon as the bytes of the one before are all in (from the Hub: hashing its tail,
- * fsync, rename, about 0.3 s for 500 MB here) or all asked of peers (the endgame, and the next blob's
+ * rename; it was about 0.3 s for 500 MB when each blob was flushed first) or all asked of peers (the endgame, and the next blob's
  * manifest and have-maps: 0.2-0.3 s in which capped seeders sat idle). Two verifiers take turns, so at
  * most two files are under way.
  */

@@ -47,7 +47,7 @@ export interface DownloadBlobParams {
   signal?: AbortSignal
   /** Bytes that arrived from the network (not counting what a resume found on disk). */
   onBytes?: (bytes: number) => void
-  /** Every range is in; what is left (hashing the tail, fsync, rename) takes no network. */
+  /** Every range is in; what is left (hashing the tail, the marker, rename) takes no network. */
   onFetched?: () => void
 }
 
