@@ -11,9 +11,9 @@ export interface FileJob {
 /**
  * Large files one at a time over the network, but the last steps of one overlap the next one's download:
  * the next file starts as soon as the bytes of the one before are all in (from the Hub: hashing its tail,
- * rename; it was about 0.3 s for 500 MB when each blob was flushed first) or all asked of peers (the endgame, and the next blob's
- * manifest and have-maps: 0.2-0.3 s in which capped seeders sat idle). Two verifiers take turns, so at
- * most two files are under way.
+ * the marker, rename; about 0.3 s for 500 MB when each blob was still flushed first) or all asked of peers
+ * (the endgame, and the next blob's manifest and have-maps: 0.2-0.3 s in which capped seeders sat idle).
+ * Two verifiers take turns, so at most two files are under way.
  */
 export async function pullLargeFiles(
   files: readonly RemoteFile[],
