@@ -80,33 +80,38 @@ export async function settleUnsyncedBlobs(
   }
   const boot = await bootId()
   for (const name of names) {
-    const path = join(dir, name)
-    const marker = await readMarker(path)
-    if (marker === null) {
-      await rm(path, { force: true })
-      continue
-    }
-    const info = await stat(marker.blob).catch(() => null)
-    if (info === null || !info.isFile()) {
-      await rm(path, { force: true })
-      continue
-    }
-    if (marker.boot === boot) {
-      const noted = await stat(path).catch(() => null)
-      if (noted !== null && Date.now() - noted.mtimeMs < minAgeMs) continue
-      await fsyncFile(marker.blob)
-      await fsyncDir(dirname(marker.blob))
-      result.synced++
-    } else if (await matchesEtag(marker.blob, info.size)) {
-      result.verified++
-    } else {
-      await rm(marker.blob, { force: true })
-      await fsyncDir(dirname(marker.blob))
-      result.removed.push(marker.blob)
-    }
-    await rm(path, { force: true })
+    // One marker that cannot be settled now (a blob it may not open, say) is left for the next settle; it
+    // never stops the others, nor the command or daemon that settles.
+    await settleOne(join(dir, name), boot, minAgeMs, result).catch(() => {})
   }
   return result
+}
+
+async function settleOne(path: string, boot: string, minAgeMs: number, result: SettleResult): Promise<void> {
+  const marker = await readMarker(path)
+  if (marker === null) {
+    await rm(path, { force: true })
+    return
+  }
+  const info = await stat(marker.blob).catch(() => null)
+  if (info === null || !info.isFile()) {
+    await rm(path, { force: true })
+    return
+  }
+  if (marker.boot === boot) {
+    const noted = await stat(path).catch(() => null)
+    if (noted !== null && Date.now() - noted.mtimeMs < minAgeMs) return
+    await fsyncFile(marker.blob)
+    await fsyncDir(dirname(marker.blob))
+    result.synced++
+  } else if (await matchesEtag(marker.blob, info.size)) {
+    result.verified++
+  } else {
+    await rm(marker.blob, { force: true })
+    await fsyncDir(dirname(marker.blob))
+    result.removed.push(marker.blob)
+  }
+  await rm(path, { force: true })
 }
 
 /** What a settle found that a user should hear of: the blobs deleted after a crash. */
