@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
 import type { BlobKind } from './index-db/shard-index.ts'
 
 /**
@@ -35,4 +36,17 @@ export function gitBlobSha1(data: Uint8Array): string {
   const h = createEtagHasher('gitsha1', data.byteLength)
   h.update(data)
   return h.digestHex()
+}
+
+/** The etag-style hash (hex) of the first `size` bytes of an open file, read in blocks of up to 8 MiB. */
+export async function hashFileAsEtag(fh: FileHandle, kind: BlobKind, size: number): Promise<string> {
+  const hasher = createEtagHasher(kind, size)
+  const buf = new Uint8Array(Math.min(8 * 1024 * 1024, Math.max(size, 1)))
+  for (let pos = 0; pos < size;) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.byteLength, size - pos), pos)
+    if (bytesRead === 0) break
+    hasher.update(buf.subarray(0, bytesRead))
+    pos += bytesRead
+  }
+  return hasher.digestHex()
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join } from 'node:path'
 import { uptime } from 'node:os'
-import { createEtagHasher, etagKind } from './blob-etag.ts'
+import { etagKind, hashFileAsEtag } from './blob-etag.ts'
 import { fsyncDir, fsyncFile } from './hf-cache/fs-util.ts'
 
 /**
@@ -137,14 +136,16 @@ async function matchesEtag(blob: string, size: number): Promise<boolean> {
   const etag = basename(blob)
   const kind = etagKind(etag)
   if (kind === null) return false
-  const hasher = createEtagHasher(kind, size)
   try {
-    for await (const piece of createReadStream(blob, { highWaterMark: 1024 * 1024 }))
-      hasher.update(piece as Buffer)
+    const fh = await open(blob, 'r')
+    try {
+      return (await hashFileAsEtag(fh, kind, size)) === etag
+    } finally {
+      await fh.close()
+    }
   } catch {
     return false
   }
-  return hasher.digestHex() === etag
 }
 
 let boot: Promise<string> | undefined

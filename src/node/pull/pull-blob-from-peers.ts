@@ -1,7 +1,7 @@
 import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
-import { createEtagHasher, etagKind } from '../../store/blob-etag.ts'
+import { etagKind, hashFileAsEtag } from '../../store/blob-etag.ts'
 import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { readChunk } from '../../store/read-chunk.ts'
@@ -301,15 +301,7 @@ async function verifyWhole(
   etag: string,
   onFail: () => Promise<void>,
 ): Promise<void> {
-  const hasher = createEtagHasher(kind, size)
-  const buf = new Uint8Array(Math.min(8 * 1024 * 1024, Math.max(size, 1)))
-  for (let pos = 0; pos < size;) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.byteLength, size - pos), pos)
-    if (bytesRead === 0) break
-    hasher.update(buf.subarray(0, bytesRead))
-    pos += bytesRead
-  }
-  const digest = hasher.digestHex()
+  const digest = await hashFileAsEtag(fh, kind, size)
   if (digest !== etag) {
     await onFail()
     throw new IntegrityError(`the assembled blob hashes to ${digest}, not its etag ${etag}; deleted it`)
