@@ -132,7 +132,7 @@ export class DownloadsInProgress {
   private find(hash: Uint8Array): Found | null {
     const key = hashToHex(hash)
     for (const entry of this.entries.values()) {
-      const index = entry.byHash.get(key)?.find((j) => (entry.bits[j >> 3] & (1 << (j & 7))) !== 0)
+      const index = verifiedIndex(entry, key)
       if (index !== undefined) return { entry, index }
     }
     return null
@@ -147,7 +147,7 @@ export class DownloadsInProgress {
   async readChunk(hash: Uint8Array): Promise<Uint8Array | null> {
     const key = hashToHex(hash)
     for (const e of this.entries.values()) {
-      const i = e.byHash.get(key)?.find((j) => (e.bits[j >> 3] & (1 << (j & 7))) !== 0)
+      const i = verifiedIndex(e, key)
       if (i === undefined) continue
       const length = e.manifest.chunks[i].length
       e.readers++
@@ -164,6 +164,11 @@ export class DownloadsInProgress {
     }
     return null
   }
+}
+
+/** The index of a verified copy of the chunk (hash in hex) in the entry's manifest, if it has one. */
+function verifiedIndex(e: Entry, key: string): number | undefined {
+  return e.byHash.get(key)?.find((j) => (e.bits[j >> 3] & (1 << (j & 7))) !== 0)
 }
 
 /** The entry is no longer tracked: its file closes once the last read of it is over. */
