@@ -13,6 +13,7 @@ import { fuzzProtocol, type FuzzTally } from './fuzz-peer.ts'
 import { Rng, hostileCases, type Seed } from './hostile-messages.ts'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { joinParts } from '../../src/store/byte-parts.ts'
 
 /** What the target is known to hold, so that valid seeds reach past the parsers into the sources. */
 export interface KnownContent {
@@ -122,7 +123,7 @@ export async function pullKnownChunks(target: Multiaddr[], known: KnownContent):
         signal: AbortSignal.timeout(30_000),
       })) {
         if (!('data' in answer)) throw new Error('the target answered a chunk it holds as missing')
-        out.push(answer.data)
+        out.push(joinParts(answer.data))
       }
     }
     return out

@@ -9,18 +9,27 @@ import {
 } from '../../src/protocols/chunks/index.ts'
 import { SEND_GROUP } from '../../src/protocols/chunks/constants.ts'
 import type { ChunkReadOptions } from '../../src/protocols/sources.ts'
-import { answerFramesInPlace, answerHeaderBytes } from '../../src/protocols/chunks/messages.ts'
+import {
+  answerFramesInPlace,
+  answerHeaderBytes,
+  decodeAnswerParts,
+} from '../../src/protocols/chunks/messages.ts'
 import { INITIAL_WINDOW_GRANT } from '../../src/node/yamux-window-patch.ts'
 import { ETAG_A, MemorySources, makeBlob, pseudoRandomBytes, type TestBlob } from './fixtures.ts'
 import { useNodes } from './nodes.ts'
 import { openRaw, sendFrame, sendLengthPrefix, waitForReset } from './raw-stream.ts'
 import type { Libp2p } from '@libp2p/interface'
+import { joinParts } from '../../src/store/byte-parts.ts'
 
 type ChunksNode = Libp2p<{ chunks: ChunksProtocol }>
 
-async function all(answers: AsyncIterable<FetchedChunk>): Promise<FetchedChunk[]> {
-  const out: FetchedChunk[] = []
-  for await (const answer of answers) out.push(answer)
+type JoinedAnswer = { hash: Uint8Array; data: Uint8Array } | { hash: Uint8Array; missing: true }
+
+/** Every answer of a batch, each chunk's pieces joined. */
+async function all(answers: AsyncIterable<FetchedChunk>): Promise<JoinedAnswer[]> {
+  const out: JoinedAnswer[] = []
+  for await (const answer of answers)
+    out.push('data' in answer ? { hash: answer.hash, data: joinParts(answer.data) } : answer)
   return out
 }
 
@@ -115,6 +124,22 @@ describe('chunks protocol', function () {
     assert.deepEqual(head(laidOut[2], 0, 3), [0x81, 0x40, 0x00]) // 8,193
   })
 
+  it('decodes an answer in pieces without joining them, and refuses a malformed one', () => {
+    const bytes = Uint8Array.of(0, 1, 2, 3, 4, 5)
+    // The status byte alone in the first piece, or with the first bytes of the chunk.
+    assert.deepEqual(decodeAnswerParts([bytes.subarray(0, 1), bytes.subarray(1, 3), bytes.subarray(3)]), {
+      type: 'chunk',
+      data: [Uint8Array.of(1, 2), Uint8Array.of(3, 4, 5)],
+    })
+    const parts = decodeAnswerParts([bytes.subarray(0, 2), bytes.subarray(2)])
+    assert.deepEqual(parts, { type: 'chunk', data: [Uint8Array.of(1), Uint8Array.of(2, 3, 4, 5)] })
+    assert.equal((parts as { data: Uint8Array[] }).data[1].buffer, bytes.buffer, 'a view, not a copy')
+    assert.deepEqual(decodeAnswerParts([Uint8Array.of(1)]), { type: 'missing' })
+    assert.throws(() => decodeAnswerParts([Uint8Array.of(1, 2), Uint8Array.of(3)]), { name: 'ProtocolError' })
+    assert.throws(() => decodeAnswerParts([Uint8Array.of(0)]), { name: 'ProtocolError' })
+    assert.throws(() => decodeAnswerParts([]), { name: 'ProtocolError' })
+  })
+
   it('answerFramesInPlace takes only chunks that fill their buffer exactly, each after room for its header', () => {
     const layout = (sizes: number[], room: (n: number) => number, extra = 0): Uint8Array[] => {
       const buffer = new ArrayBuffer(sizes.reduce((sum, n) => sum + room(n) + n, 0) + extra)
@@ -176,7 +201,7 @@ describe('chunks protocol', function () {
       await lp.read()
       await lp.write(answers[next++]).catch(() => {})
     })
-    const fetch = (): Promise<FetchedChunk[]> =>
+    const fetch = (): Promise<JoinedAnswer[]> =>
       all(client.services.chunks.fetchChunks(server.getMultiaddrs(), [blob.manifest.chunks[0].hash]))
     await assert.rejects(fetch(), { name: 'ProtocolError' })
     await assert.rejects(fetch(), { name: 'ProtocolError' })

@@ -35,6 +35,30 @@ describe('frame reader', () => {
     await assert.rejects(reader.read(), { name: 'StreamEndedError', message: /before a message/ })
   })
 
+  it('hands a message out as the pieces it came in, not joined', async () => {
+    const [a, b] = await streamPair()
+    const reader = new FrameReader(b, LIMITS)
+    const big = new Uint8Array(70_000).map((_, i) => (i * 7) % 256)
+    const bigFrame = frame(big)
+    // The 3-byte prefix and 20,000 bytes, then the rest in two pieces; then one whole small message.
+    const pieces = [
+      bigFrame.subarray(0, 20_003),
+      bigFrame.subarray(20_003, 50_000),
+      bigFrame.subarray(50_000),
+    ]
+    for (const piece of pieces) a.send(piece)
+    a.send(frame(Uint8Array.of(4, 5)))
+    const parts = await reader.readParts()
+    assert.deepEqual(
+      parts.map((p) => p.byteLength),
+      [20_000, 29_997, 20_003],
+    )
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(big))
+    assert.deepEqual(await reader.readParts(), [Uint8Array.of(4, 5)])
+    await a.close()
+    await assert.rejects(reader.readParts(), { name: 'StreamEndedError' })
+  })
+
   it('refuses a length prefix longer than five bytes, and a message over the limit', async () => {
     const [a, b] = await streamPair()
     a.send(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x01))

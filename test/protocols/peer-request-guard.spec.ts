@@ -6,6 +6,7 @@ import { ETAG_A, MemorySources, makeBlob, waitFor, type TestBlob } from './fixtu
 import { useNodes } from './nodes.ts'
 import { openRaw, sendFrame, waitForReset } from './raw-stream.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import { joinParts } from '../../src/store/byte-parts.ts'
 
 type ChunksNode = Libp2p<{ chunks: ChunksProtocol }>
 
@@ -42,7 +43,7 @@ describe('per-peer request limits of a protocol server (issue 8)', function () {
     const hashes = blob.manifest.chunks.map((c) => c.hash)
     for await (const answer of from.services.chunks.fetchChunks(to.getMultiaddrs(), hashes)) {
       assert.ok('data' in answer)
-      out.push(answer.data)
+      out.push(joinParts(answer.data))
     }
     return out
   }

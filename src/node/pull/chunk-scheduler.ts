@@ -1,5 +1,6 @@
 import type { PeerSource } from './peer-source.ts'
 import { hashToHex } from '../../store/xet/index.ts'
+import type { ByteParts } from '../../store/byte-parts.ts'
 
 export interface SchedulerOptions {
   /** Chunk hashes per request. */
@@ -111,7 +112,7 @@ export async function scheduleChunks(
   wanted: Map<string, Uint8Array>,
   peers: readonly PeerSource[],
   options: SchedulerOptions,
-  onChunk: (hash: Uint8Array, data: Uint8Array, peer: PeerSource, key: string) => Promise<void>,
+  onChunk: (hash: Uint8Array, data: ByteParts, peer: PeerSource, key: string) => Promise<void>,
   onPeerDropped?: (peer: PeerSource, err: unknown) => void,
   availability?: Availability,
 ): Promise<Map<string, Uint8Array>> {

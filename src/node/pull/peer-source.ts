@@ -1,7 +1,8 @@
 import type { BlobManifest } from '../../protocols/sources.ts'
+import type { ByteParts } from '../../store/byte-parts.ts'
 
-/** One chunk answered by a peer: its verified bytes, or "I don't have it". */
-export type ChunkReply = { hash: Uint8Array; data: Uint8Array } | { hash: Uint8Array; missing: true }
+/** One chunk answered by a peer: its verified bytes (maybe in pieces), or "I don't have it". */
+export type ChunkReply = { hash: Uint8Array; data: ByteParts } | { hash: Uint8Array; missing: true }
 
 /**
  * A peer as the download engine sees it. The wire clients implement it over libp2p; tests implement it in

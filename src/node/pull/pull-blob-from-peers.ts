@@ -2,6 +2,7 @@ import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ChunkCache } from '../../store/chunk-cache/chunk-cache.ts'
 import { etagKind, hashFileAsEtag } from '../../store/blob-etag.ts'
+import { partsLength, type ByteParts } from '../../store/byte-parts.ts'
 import { commitBlob, incompleteBlobPath, type RepoRef } from '../../store/hf-cache/index.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { readChunk } from '../../store/read-chunk.ts'
@@ -114,7 +115,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   try {
     await fh.truncate(manifest.size)
     params.inProgress?.begin(manifest, incomplete, progress.bits)
-    const place = async (key: string, data: Uint8Array): Promise<void> => {
+    const place = async (key: string, data: ByteParts): Promise<void> => {
       for (const i of occurrences.get(key) ?? []) await writer.write(data, offsets[i], i)
     }
 
@@ -161,10 +162,11 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           onAllAsked: params.onAllAsked,
         },
         async (_hash, data, peer, key) => {
-          await params.beforeChunk?.(data.byteLength)
+          const length = partsLength(data)
+          await params.beforeChunk?.(length)
           await place(key, data)
-          result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + data.byteLength
-          params.onBytes?.(data.byteLength, peer.id)
+          result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + length
+          params.onBytes?.(length, peer.id)
         },
         (peer, err) => params.onPeerDropped?.(peer.id, err),
         haves.any ? haves : undefined,

@@ -16,7 +16,7 @@ import { BadChunkError } from './errors.ts'
 import {
   answerFramesInPlace,
   answerHeaderBytes,
-  decodeAnswer,
+  decodeAnswerParts,
   decodeWant,
   encodeAnswer,
   encodeWant,
@@ -80,7 +80,8 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
     try {
       await framed.write(encodeWant(hashes), { signal })
       for (const hash of hashes) {
-        const answer = decodeAnswer(await framed.read({ signal }))
+        // In the pieces it came in: hashed and later copied as such, never first joined (a copy per chunk).
+        const answer = decodeAnswerParts(await framed.readParts({ signal }))
         if (answer.type === 'missing') {
           yield { hash, missing: true }
           continue

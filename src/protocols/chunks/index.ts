@@ -20,8 +20,11 @@ export interface ChunksProtocolInit extends StreamLimitsInit {
   sendGroup?: number
 }
 
-/** One answer of a batch: the verified bytes, or the peer's word that it lacks the chunk. */
-export type FetchedChunk = { hash: Uint8Array; data: Uint8Array } | { hash: Uint8Array; missing: true }
+/**
+ * One answer of a batch: the verified bytes (in the pieces they arrived in: views of the transport's
+ * buffers), or the peer's word that it lacks the chunk.
+ */
+export type FetchedChunk = { hash: Uint8Array; data: Uint8Array[] } | { hash: Uint8Array; missing: true }
 
 export interface ChunksProtocol extends Startable {
   readonly protocol: string

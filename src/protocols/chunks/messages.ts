@@ -15,6 +15,7 @@ const HAVE = 0x00
 const MISSING = 0x01
 
 export type ChunkAnswer = { type: 'chunk'; data: Uint8Array } | { type: 'missing' }
+export type ChunkAnswerParts = { type: 'chunk'; data: Uint8Array[] } | { type: 'missing' }
 
 /** Frame bound for a want of `maxBatchSize` hashes (each hash and its CBOR header, plus the map). */
 export function maxWantBytes(maxBatchSize: number): number {
@@ -81,4 +82,18 @@ export function decodeAnswer(frame: Uint8Array): ChunkAnswer {
     return { type: 'chunk', data: new Uint8Array(frame.buffer, frame.byteOffset + 1, frame.byteLength - 1) }
   }
   throw new ProtocolError(`chunk answer: malformed frame of ${frame.byteLength} bytes`)
+}
+
+/** decodeAnswer for a frame read as pieces (FramedStream.readParts): the chunk stays in its pieces. */
+export function decodeAnswerParts(frame: readonly Uint8Array[]): ChunkAnswerParts {
+  const first = frame[0]
+  if (frame.length === 1) {
+    const answer = decodeAnswer(first)
+    return answer.type === 'missing' ? answer : { type: 'chunk', data: [answer.data] }
+  }
+  if (first === undefined || first.byteLength === 0 || first[0] !== HAVE)
+    throw new ProtocolError('chunk answer: malformed frame')
+  const data = frame.slice(first.byteLength === 1 ? 1 : 0)
+  if (first.byteLength > 1) data[0] = first.subarray(1)
+  return { type: 'chunk', data }
 }

@@ -48,20 +48,15 @@ export class FrameReader {
 
   /** The next message; StreamEndedError when the stream ends first, the stream's error when it fails. */
   async read(signal?: AbortSignal): Promise<Uint8Array> {
-    for (;;) {
-      signal?.throwIfAborted()
-      if (this.failure !== null) throw this.failure
-      const message = this.take()
-      if (message !== null) return message
-      if (this.ended) {
-        throw new StreamEndedError(
-          this.buffered === 0
-            ? 'the stream ended before a message'
-            : `the stream ended inside a message (${this.buffered} bytes of it)`,
-        )
-      }
-      await this.next(signal)
-    }
+    return (await this.next(false, signal)) as Uint8Array
+  }
+
+  /**
+   * The next message as the pieces it arrived in (views, never a copy; one piece when it lay in one),
+   * else as read().
+   */
+  async readParts(signal?: AbortSignal): Promise<Uint8Array[]> {
+    return (await this.next(true, signal)) as Uint8Array[]
   }
 
   /**
@@ -70,7 +65,13 @@ export class FrameReader {
    */
   readBuffered(): Uint8Array | null {
     if (this.failure !== null) return null
-    return this.take()
+    return this.take(false) as Uint8Array | null
+  }
+
+  /** readBuffered(), as pieces (see readParts()). */
+  readBufferedParts(): Uint8Array[] | null {
+    if (this.failure !== null) return null
+    return this.take(true) as Uint8Array[] | null
   }
 
   /** Fails the read waiting now, if any, with `err` (it timed out); later reads go on as usual. */
@@ -130,7 +131,24 @@ export class FrameReader {
     wake?.()
   }
 
-  private next(signal?: AbortSignal): Promise<void> {
+  private async next(asParts: boolean, signal?: AbortSignal): Promise<Uint8Array | Uint8Array[]> {
+    for (;;) {
+      signal?.throwIfAborted()
+      if (this.failure !== null) throw this.failure
+      const message = this.take(asParts)
+      if (message !== null) return message
+      if (this.ended) {
+        throw new StreamEndedError(
+          this.buffered === 0
+            ? 'the stream ended before a message'
+            : `the stream ended inside a message (${this.buffered} bytes of it)`,
+        )
+      }
+      await this.arrival(signal)
+    }
+  }
+
+  private arrival(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         this.wake = null
@@ -152,8 +170,11 @@ export class FrameReader {
     })
   }
 
-  /** A whole buffered message, or null when more bytes are needed. Throws on a malformed or long prefix. */
-  private take(): Uint8Array | null {
+  /**
+   * A whole buffered message (as one array, or `asParts` as the views of its pieces), or null when more
+   * bytes are needed. Throws on a malformed or long prefix.
+   */
+  private take(asParts: boolean): Uint8Array | Uint8Array[] | null {
     if (this.buffered === 0) return null
     // The prefix, read across pieces without consuming.
     let length = 0
@@ -186,7 +207,18 @@ export class FrameReader {
       // A plain Uint8Array over the piece (the transport hands out Buffers), not a copy.
       const view = new Uint8Array(first.buffer, first.byteOffset + this.head, length)
       this.consume(length)
-      return view
+      return asParts ? [view] : view
+    }
+    if (asParts) {
+      const parts: Uint8Array[] = []
+      for (let taken = 0; taken < length;) {
+        const piece = this.pieces[0]
+        const n = Math.min(piece.byteLength - this.head, length - taken)
+        parts.push(new Uint8Array(piece.buffer, piece.byteOffset + this.head, n))
+        taken += n
+        this.consume(n)
+      }
+      return parts
     }
     const buf = Buffer.allocUnsafe(length) // filled below
     const out = new Uint8Array(buf.buffer, buf.byteOffset, length)

@@ -52,10 +52,23 @@ export class FramedStream {
     // A message already here needs no timer: only a read that waits can time out.
     const ready = this.reader.readBuffered()
     if (ready !== null) return ready
+    return await this.waitFor(() => this.reader.read(options.signal), options)
+  }
+
+  /** The next message as the pieces it arrived in, not copied together (FrameReader.readParts). */
+  async readParts(options: MessageOptions = {}): Promise<Uint8Array[]> {
+    options.signal?.throwIfAborted()
+    const ready = this.reader.readBufferedParts()
+    if (ready !== null) return ready
+    return await this.waitFor(() => this.reader.readParts(options.signal), options)
+  }
+
+  /** A read that waits for the remote, under the message timeout. */
+  private async waitFor<T>(read: () => Promise<T>, options: MessageOptions): Promise<T> {
     const timeout = options.timeout === undefined ? this.messageTimeout : options.timeout
     if (timeout !== null) this.armReadTimer(timeout)
     try {
-      return await this.reader.read(options.signal)
+      return await read()
     } catch (err) {
       throw translateStreamError(err)
     } finally {

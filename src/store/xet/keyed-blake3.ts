@@ -6,6 +6,8 @@ import { blake3SimdSupported, KeyedBlake3Simd, SIMD_MAX_INPUT } from './blake3-s
 export interface KeyedBlake3 {
   /** The hash of `data` followed by `more`. */
   digest(data: Uint8Array, more?: Uint8Array): Uint8Array
+  /** The hash of the pieces one after another (a chunk as it arrived, in several buffers). */
+  digestParts(parts: readonly Uint8Array[]): Uint8Array
 }
 
 /** Which implementation createKeyedBlake3 uses: `HFFS_BLAKE3=wasm` forces WebAssembly. */
@@ -71,19 +73,32 @@ export async function createKeyedBlake3(key: Uint8Array, backend = blake3Backend
         const out = hasher.digestBuffer() // a Buffer with an ArrayBuffer of its own
         return new Uint8Array(out.buffer, out.byteOffset, out.length)
       },
+      digestParts(parts: readonly Uint8Array[]): Uint8Array {
+        hasher.reset()
+        for (const part of parts) hasher.update(part)
+        const out = hasher.digestBuffer()
+        return new Uint8Array(out.buffer, out.byteOffset, out.length)
+      },
     }
   }
   // hash-wasm only here: loading it costs ~30 ms per thread that has the native hasher and never needs it.
   const { createBLAKE3 } = await import('hash-wasm')
   const general = await createBLAKE3(256, key)
   const simd = blake3SimdSupported() ? new KeyedBlake3Simd(key) : undefined
+  const digest = (data: Uint8Array, more?: Uint8Array): Uint8Array => {
+    if (simd !== undefined && data.length + (more?.length ?? 0) <= SIMD_MAX_INPUT)
+      return simd.hash(data, more)
+    general.init()
+    general.update(data)
+    if (more !== undefined) general.update(more)
+    return general.digest('binary')
+  }
   return {
-    digest(data: Uint8Array, more?: Uint8Array): Uint8Array {
-      if (simd !== undefined && data.length + (more?.length ?? 0) <= SIMD_MAX_INPUT)
-        return simd.hash(data, more)
+    digest,
+    digestParts(parts: readonly Uint8Array[]): Uint8Array {
+      if (parts.length <= 2) return digest(parts[0] ?? new Uint8Array(0), parts[1])
       general.init()
-      general.update(data)
-      if (more !== undefined) general.update(more)
+      for (const part of parts) general.update(part)
       return general.digest('binary')
     },
   }

@@ -1,6 +1,7 @@
 import { DATA_KEY, FILE_HASH_KEY, INTERNAL_NODE_KEY } from './constants.ts'
 import { XetNotInitializedError } from './errors.ts'
 import { createKeyedBlake3, type KeyedBlake3 } from './keyed-blake3.ts'
+import type { ByteParts } from '../byte-parts.ts'
 
 /** One BLAKE3 instance per Xet key: every Xet hash is a keyed BLAKE3 of 32 bytes. */
 export interface KeyedHashers {
@@ -35,7 +36,8 @@ export function keyedHashers(): KeyedHashers {
   return hashers
 }
 
-/** The Xet chunk hash: BLAKE3 keyed with DATA_KEY. */
-export function chunkHash(data: Uint8Array): Uint8Array {
-  return keyedHashers().data.digest(data)
+/** The Xet chunk hash: BLAKE3 keyed with DATA_KEY, of one array or of the pieces a chunk came in. */
+export function chunkHash(data: ByteParts): Uint8Array {
+  const hasher = keyedHashers().data
+  return data instanceof Uint8Array ? hasher.digest(data) : hasher.digestParts(data)
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { scheduleChunks, type Availability } from '../../../src/node/pull/chunk-scheduler.ts'
 import type { ChunkReply, PeerSource } from '../../../src/node/pull/peer-source.ts'
 import { hashToHex } from '../../../src/store/xet/index.ts'
+import { joinParts } from '../../../src/store/byte-parts.ts'
 
 /** A peer holding some keys; records what it was asked for. */
 function peer(id: string, holds: Set<string>, delayMs = 0): PeerSource & { asked: string[] } {
@@ -81,7 +82,7 @@ describe('scheduleChunks', () => {
         new Map(wanted),
         [source],
         { batchSize: 5, window: 2, maxFailures: 1 },
-        async (_hash, data, _peer, key) => void got.set(key, hashToHex(data)),
+        async (_hash, data, _peer, key) => void got.set(key, hashToHex(joinParts(data))),
         () => assert.fail(`${source.id} dropped`),
       )
       assert.equal(left.size, 0)

@@ -72,6 +72,38 @@ describe('ChunkWriter', () => {
     assert.ok(calls() < 64, `${calls()} write calls for ${sizes.length} chunks`)
   })
 
+  it('writes chunks given in the pieces they arrived in, byte for byte', async () => {
+    const data = randomBytes(40 * 50_000)
+    const { fh } = await countingFile(data.byteLength, 333_333)
+    const written: number[] = []
+    const writer = new ChunkWriter(fh, {
+      fileSize: data.byteLength,
+      runBytes: 512 * 1024,
+      onWritten: (tags) => written.push(...tags),
+    })
+    // Each chunk in pieces of 1 to 97 bytes and a large rest; one larger than a run, in pieces too.
+    const inPieces = (chunk: Uint8Array, seed: number): Uint8Array[] => {
+      const parts: Uint8Array[] = []
+      let at = 0
+      for (let k = 0; k < 8; k++) {
+        const n = 1 + ((seed * 31 + k * 17) % 97)
+        parts.push(chunk.subarray(at, at + n))
+        at += n
+      }
+      return [...parts, chunk.subarray(at)]
+    }
+    for (let c = 0; c < 28; c++)
+      await writer.write(inPieces(data.subarray(c * 50_000, (c + 1) * 50_000), c), c * 50_000, c)
+    await writer.write(inPieces(data.subarray(28 * 50_000), 28), 28 * 50_000, 28)
+    await writer.flush()
+    await fh.close()
+    assert.ok((await readFile(join(tmp(), 'blob.incomplete'))).equals(data))
+    assert.deepEqual(
+      [...written].sort((a, b) => a - b),
+      Array.from({ length: 29 }, (_, i) => i),
+    )
+  })
+
   it('reports a chunk only once its bytes are written, and writes a chunk larger than a run directly', async () => {
     const data = randomBytes(400_000)
     const { offsets, chunks } = split(data, [100_000, 100_000, 200_000])

@@ -79,3 +79,25 @@ describe('createKeyedBlake3, native backend', () => {
     }
   })
 })
+
+describe('createKeyedBlake3, digestParts', () => {
+  it('hashes any number of pieces as their concatenation, on every backend', async () => {
+    const backends = blake3Backend() === 'native' ? (['native', 'wasm'] as const) : (['wasm'] as const)
+    for (const backend of backends) {
+      const keyed = await createKeyedBlake3(DATA_KEY, backend)
+      for (const size of [1, 1024, 65_536, 70_001, SIMD_MAX_INPUT + 100]) {
+        const input = data.subarray(0, size)
+        const expected = hex(keyed.digest(input))
+        for (const pieces of [1, 2, 3, 5]) {
+          const cuts = Array.from({ length: pieces - 1 }, (_, i) => Math.floor((size * (i + 1)) / pieces))
+          const parts = [0, ...cuts].map((from, i) => input.subarray(from, [...cuts, size][i]))
+          assert.equal(
+            hex(keyed.digestParts(parts)),
+            expected,
+            `${backend}, ${size} bytes in ${pieces} pieces`,
+          )
+        }
+      }
+    }
+  })
+})
