@@ -14,9 +14,9 @@ const MAX_PREFIX_BYTES = 5
 /**
  * Reads unsigned-varint length-prefixed messages from a libp2p stream, straight from its 'message' events.
  * The prefix is parsed in place from the buffered pieces, and a message that lies within one piece is
- * handed out as a view of it; only a message spread over several pieces is copied, once. (@libp2p/utils'
- * lpStream reads a prefix a byte at a time, each read a promise and a list, which costs more than the
- * payload of a chunk over a fast link.)
+ * handed out as a view of it; only a message spread over several pieces is copied, once (or, read with
+ * readParts(), handed out as views of its pieces). (@libp2p/utils' lpStream reads a prefix a byte at a
+ * time, each read a promise and a list, which costs more than the payload of a chunk over a fast link.)
  */
 export class FrameReader {
   private readonly stream: Stream
