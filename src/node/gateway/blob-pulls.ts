@@ -73,6 +73,8 @@ export interface StartPullParams {
 export class BlobPulls {
   private readonly init: BlobPullsInit
   private readonly running = new Map<string, BlobPull>()
+  /** Every pull under way, until it has settled (written its blob, or given up). */
+  private readonly underWay = new Set<Promise<void>>()
 
   constructor(init: BlobPullsInit) {
     this.init = init
@@ -107,7 +109,7 @@ export class BlobPulls {
       notify()
     }
     this.running.set(key, pull)
-    void this.run(params, onManifest, notify)
+    const settled = this.run(params, onManifest, notify)
       .then(
         (result) => {
           pull.state = 'done'
@@ -125,9 +127,20 @@ export class BlobPulls {
       )
       .finally(() => {
         this.running.delete(key)
+        this.underWay.delete(settled)
         notify()
       })
+    this.underWay.add(settled)
     return pull
+  }
+
+  /**
+   * Resolves once every pull under way has settled. The daemon's shutdown signal aborts them; this waits
+   * for the end of each (a blob being renamed into place, its index rows), so that nothing writes to the
+   * cache or the index after the daemon has stopped.
+   */
+  async settled(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay])
   }
 
   private async run(

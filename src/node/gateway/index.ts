@@ -49,11 +49,13 @@ type Handler = (gw: GatewayParts, req: ControlRequest, at: RepoPath) => Promise<
 export function gatewayExtension(init: GatewayInit = {}): DaemonExtension {
   let extra: ControlServer[] = []
   let access: RepoAccessBook | null = null
+  let pulls: BlobPulls | null = null
   return {
     name: 'gateway',
     async start(parts) {
       const gw = gatewayParts(parts, init)
       access = gw.access
+      pulls = gw.pulls
       // `--gateway-listen`: servers of their own that carry the gateway's routes and nothing else, so that
       // widening the gateway never exposes the control API (a control path there is a plain 404). Their
       // token guards nothing (no route there asks for one) and is never written anywhere.
@@ -78,6 +80,7 @@ export function gatewayExtension(init: GatewayInit = {}): DaemonExtension {
     async stop() {
       await closeAll(extra)
       extra = []
+      await pulls?.settled()
       await access?.flushed()
     },
   }
