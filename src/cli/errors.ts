@@ -1,3 +1,5 @@
+import type { Command, CommanderError } from 'commander'
+
 /** Names of errors that are the user's to fix: printed as one line, no stack. */
 const EXPECTED = new Set([
   'CacheNotFoundError',
@@ -27,6 +29,22 @@ export const NOT_RUNNING_EXIT_CODE = 3
 
 export class UsageError extends Error {
   override name = 'UsageError'
+}
+
+/** Commander's own error (unknown command or option, missing argument, bad value) as one line, exit 2. */
+export function usageErrorOf(err: CommanderError): UsageError {
+  // Its messages start with "error: " and put a suggestion ("(Did you mean status?)") on a second line.
+  return new UsageError(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))
+}
+
+/**
+ * Makes `command` named without a subcommand (`hffs-node model`) a usage error saying `message`; commander
+ * would show the command's help on stderr and exit 1.
+ */
+export function demandSubcommand(command: Command, message: string): Command {
+  return command.exitOverride((err) => {
+    throw err.code === 'commander.help' ? new UsageError(message) : err
+  })
 }
 
 /** 2 for usage errors, 3 when the daemon is not running, 1 for everything else. */

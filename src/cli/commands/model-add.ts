@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs'
+import type { Command } from 'commander'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
 import { NotRunningError } from '../../node/control-client.ts'
 import { modelAddViaDaemon } from '../../node/model-add-client.ts'
@@ -6,100 +6,87 @@ import { pullSnapshot, type PullProgress, type PullResult } from '../../node/pul
 import { describeSettled, settleUnsyncedBlobs } from '../../store/unsynced-blobs.ts'
 import type { ModelAddRequest } from '../../node/swarm-extension.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
-import { resolveHubCacheDir, validateRepoId } from '../../store/hf-cache/index.ts'
+import { resolveHubCacheDir, validateRepoId, type RepoType } from '../../store/hf-cache/index.ts'
 import { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { initXet } from '../../store/xet/index.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
-import { asRepoType, repoTypeOption } from './shared-options.ts'
+import { repoTypeOption } from './shared-options.ts'
 
-interface AddArgs {
-  repo_id: string
-  files?: string[]
+interface AddOptions {
   revision: string
-  'repo-type'?: string
+  repoType: RepoType
   include?: string[]
   exclude?: string[]
   quiet: boolean
   json: boolean
 }
 
-export const modelAddCommand: CommandModule<object, AddArgs> = {
-  command: 'add <repo_id> [files..]',
-  describe: 'Download a repo (or some of its files) into the Hugging Face cache',
-  builder: (y) =>
-    y
-      .positional('repo_id', { type: 'string', describe: 'e.g. org/name' })
-      .positional('files', {
-        type: 'string',
-        array: true,
-        describe: 'Only these files (default: the whole repo)',
-      })
-      .option('revision', { type: 'string', default: 'main', describe: 'Branch, tag, refs/pr/N or commit' })
-      .option('repo-type', repoTypeOption)
-      .option('include', {
-        type: 'string',
-        array: true,
-        describe: 'Only files matching these patterns (fnmatch)',
-      })
-      .option('exclude', {
-        type: 'string',
-        array: true,
-        describe: 'Skip files matching these patterns (fnmatch)',
-      })
-      .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' }) as never,
-  handler: async (args) => {
-    const repo = { type: asRepoType(args['repo-type']), id: validateRepoId(args.repo_id) }
-    const home = resolveNodeHome()
-    const bar = createProgressBar({ title: repo.id, quiet: args.quiet })
-    const abort = new AbortController()
-    const onSigint = (): void => abort.abort(new Error('interrupted'))
-    process.once('SIGINT', onSigint)
-    const request = {
-      repo,
-      revision: args.revision,
-      files: args.files,
-      include: args.include,
-      exclude: args.exclude,
-      hub: hubConfigFromEnv(),
-    }
-    const onProgress = (p: PullProgress): void =>
-      bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`)
+export function addModelAddCommand(model: Command): void {
+  model
+    .command('add')
+    .description('Download a repo (or some of its files) into the Hugging Face cache')
+    .argument('<repo_id>', 'e.g. org/name')
+    .argument('[files...]', 'Only these files (default: the whole repo)')
+    .option('--revision <rev>', 'Branch, tag, refs/pr/N or commit', 'main')
+    .addOption(repoTypeOption())
+    .option('--include <pattern...>', 'Only files matching these patterns (fnmatch)')
+    .option('--exclude <pattern...>', 'Skip files matching these patterns (fnmatch)')
+    .option('--quiet', 'No progress output', false)
+    .option('--json', 'Print the result as JSON', false)
+    .action(addModel)
+}
+
+async function addModel(repoId: string, files: string[], args: AddOptions): Promise<void> {
+  const repo = { type: args.repoType, id: validateRepoId(repoId) }
+  const home = resolveNodeHome()
+  const bar = createProgressBar({ title: repo.id, quiet: args.quiet })
+  const abort = new AbortController()
+  const onSigint = (): void => abort.abort(new Error('interrupted'))
+  process.once('SIGINT', onSigint)
+  const request = {
+    repo,
+    revision: args.revision,
+    files,
+    include: args.include,
+    exclude: args.exclude,
+    hub: hubConfigFromEnv(),
+  }
+  const onProgress = (p: PullProgress): void =>
+    bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`)
+  try {
+    const started = Date.now()
+    let result: PullResult
     try {
-      const started = Date.now()
-      let result: PullResult
-      try {
-        // With a daemon running, the pull goes through it and the swarm.
-        result = await modelAddViaDaemon(
-          home,
-          request,
-          (e) => {
-            if (e.type === 'progress') onProgress(e.progress)
-          },
-          abort.signal,
-        )
-      } catch (err) {
-        if (!(err instanceof NotRunningError)) throw err
-        result = await pullInProcess(home, request, onProgress, abort.signal)
-      }
-      const secs = (Date.now() - started) / 1000
-      bar.done()
-      if (args.json) {
-        console.log(JSON.stringify(result, null, 2))
-        return
-      }
-      const got = result.files.filter((f) => f.downloaded).length
-      if (!args.quiet) {
-        console.log(
-          `${repo.id}@${result.commit.slice(0, 8)}: ${result.files.length} files, ${got} downloaded ` +
-            `(${formatBytes(result.bytesFetched)} in ${secs.toFixed(1)}s: ${formatBytes(result.bytesFromPeers)} from peers, ` +
-            `${formatBytes(result.bytesFromHub)} from the Hub), ${result.files.length - got} already cached`,
-        )
-      }
-    } finally {
-      process.off('SIGINT', onSigint)
+      // With a daemon running, the pull goes through it and the swarm.
+      result = await modelAddViaDaemon(
+        home,
+        request,
+        (e) => {
+          if (e.type === 'progress') onProgress(e.progress)
+        },
+        abort.signal,
+      )
+    } catch (err) {
+      if (!(err instanceof NotRunningError)) throw err
+      result = await pullInProcess(home, request, onProgress, abort.signal)
     }
-  },
+    const secs = (Date.now() - started) / 1000
+    bar.done()
+    if (args.json) {
+      console.log(JSON.stringify(result, null, 2))
+      return
+    }
+    const got = result.files.filter((f) => f.downloaded).length
+    if (!args.quiet) {
+      console.log(
+        `${repo.id}@${result.commit.slice(0, 8)}: ${result.files.length} files, ${got} downloaded ` +
+          `(${formatBytes(result.bytesFetched)} in ${secs.toFixed(1)}s: ${formatBytes(result.bytesFromPeers)} from peers, ` +
+          `${formatBytes(result.bytesFromHub)} from the Hub), ${result.files.length - got} already cached`,
+      )
+    }
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
 }
 
 /** No daemon: straight from the Hub, in this process. */

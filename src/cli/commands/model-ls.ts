@@ -1,65 +1,65 @@
-import type { CommandModule } from 'yargs'
+import type { Command } from 'commander'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
 import { listModels, type ListModelsResult } from '../../node/list-models.ts'
-import { resolveHubCacheDir, validateRepoId, validateRepoFilePath } from '../../store/hf-cache/index.ts'
+import {
+  resolveHubCacheDir,
+  validateRepoId,
+  validateRepoFilePath,
+  type RepoType,
+} from '../../store/hf-cache/index.ts'
 import { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { EntryNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
 import { printTable } from '../table.ts'
 import { UsageError } from '../errors.ts'
-import { asRepoType, jsonOption, repoTypeOption } from './shared-options.ts'
+import { jsonOption, repoTypeOption } from './shared-options.ts'
 
-interface LsArgs {
-  'repo-id'?: string
-  'repo-type'?: string
+interface LsOptions {
+  repoId?: string
+  repoType: RepoType
   file?: string
   revision?: string
   json: boolean
 }
 
-export const modelLsCommand: CommandModule<object, LsArgs> = {
-  command: 'ls',
-  describe: 'List cached repos, the files of one repo, or the path of one file (no daemon needed)',
-  builder: (y) =>
-    y
-      .option('repo-id', { type: 'string', describe: 'List the files of every cached revision of this repo' })
-      .option('repo-type', repoTypeOption)
-      .option('file', { type: 'string', describe: 'Print the absolute path of this file (needs --repo-id)' })
-      .option('revision', {
-        type: 'string',
-        describe: 'With --file: a branch, tag or commit (default: main)',
-      })
-      .option('json', jsonOption) as never,
-  handler: async (args) => {
-    if (args.file !== undefined && args['repo-id'] === undefined)
-      throw new UsageError('--file needs --repo-id')
-    const cacheDir = resolveHubCacheDir()
-    const repo =
-      args['repo-id'] === undefined
-        ? undefined
-        : { type: asRepoType(args['repo-type']), id: validateRepoId(args['repo-id']) }
-    let index: ShardIndex | undefined
-    const bar = createProgressBar({ title: 'indexing', quiet: !args.json })
-    try {
-      if (args.json) index = ShardIndex.open(indexPath(resolveNodeHome()))
-      const listing = await listModels({
-        cacheDir,
-        repo,
-        index,
-        onIndexProgress: (p) => {
-          if (p.bytesToHash > 0)
-            bar.update(p.bytesHashed, p.bytesToHash, `${p.filesDone}/${p.filesTotal} files`)
-        },
-      })
-      bar.done()
-      for (const w of [...listing.scan.warnings, ...listing.indexWarnings]) console.error(`warning: ${w}`)
-      if (args.file !== undefined) printFilePath(listing, args.file, args.revision ?? 'main', args.json)
-      else if (repo !== undefined) printRepoFiles(listing, args.json)
-      else printRepos(listing, args.json)
-    } finally {
-      index?.close()
-    }
-  },
+export function addModelLsCommand(model: Command): void {
+  model
+    .command('ls')
+    .description('List cached repos, the files of one repo, or the path of one file (no daemon needed)')
+    .option('--repo-id <repo_id>', 'List the files of every cached revision of this repo')
+    .addOption(repoTypeOption())
+    .option('--file <path>', 'Print the absolute path of this file (needs --repo-id)')
+    .option('--revision <rev>', 'With --file: a branch, tag or commit (default: main)')
+    .addOption(jsonOption())
+    .action(listCache)
+}
+
+async function listCache(args: LsOptions): Promise<void> {
+  if (args.file !== undefined && args.repoId === undefined) throw new UsageError('--file needs --repo-id')
+  const cacheDir = resolveHubCacheDir()
+  const repo =
+    args.repoId === undefined ? undefined : { type: args.repoType, id: validateRepoId(args.repoId) }
+  let index: ShardIndex | undefined
+  const bar = createProgressBar({ title: 'indexing', quiet: !args.json })
+  try {
+    if (args.json) index = ShardIndex.open(indexPath(resolveNodeHome()))
+    const listing = await listModels({
+      cacheDir,
+      repo,
+      index,
+      onIndexProgress: (p) => {
+        if (p.bytesToHash > 0)
+          bar.update(p.bytesHashed, p.bytesToHash, `${p.filesDone}/${p.filesTotal} files`)
+      },
+    })
+    bar.done()
+    for (const w of [...listing.scan.warnings, ...listing.indexWarnings]) console.error(`warning: ${w}`)
+    if (args.file !== undefined) printFilePath(listing, args.file, args.revision ?? 'main', args.json)
+    else if (repo !== undefined) printRepoFiles(listing, args.json)
+    else printRepos(listing, args.json)
+  } finally {
+    index?.close()
+  }
 }
 
 function printRepos(listing: ListModelsResult, json: boolean): void {

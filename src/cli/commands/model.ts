@@ -1,16 +1,16 @@
-import type { CommandModule } from 'yargs'
-import { modelAddCommand } from './model-add.ts'
-import { modelLsCommand } from './model-ls.ts'
-import { modelRmCommand } from './model-rm.ts'
+import type { Command } from 'commander'
+import { demandSubcommand } from '../errors.ts'
+import { addModelAddCommand } from './model-add.ts'
+import { addModelLsCommand } from './model-ls.ts'
+import { addModelRmCommand } from './model-rm.ts'
 
-export const modelCommand: CommandModule = {
-  command: 'model <command>',
-  describe: 'List, download and remove models in the Hugging Face cache',
-  builder: (y) =>
-    y
-      .command(modelLsCommand)
-      .command(modelAddCommand)
-      .command(modelRmCommand)
-      .demandCommand(1, 'name a model command: ls, add or rm'),
-  handler: () => {},
+export function addModelCommand(program: Command): void {
+  const model = program
+    .command('model')
+    .description('List, download and remove models in the Hugging Face cache')
+    .helpCommand(false)
+  addModelLsCommand(model)
+  addModelAddCommand(model)
+  addModelRmCommand(model)
+  demandSubcommand(model, 'name a model command: ls, add or rm')
 }

@@ -1,13 +1,16 @@
-import type { CommandModule } from 'yargs'
+import type { Command } from 'commander'
 import { ControlClient } from '../../node/control-client.ts'
 import { resolveNodeHome } from '../../node/home.ts'
 
-export const peerRmCommand: CommandModule<object, { addr: string }> = {
-  command: 'rm <addr>',
-  describe: 'Forget a manual peer (by IP, IP:PORT, multiaddr or peer id) and hang up on it',
-  builder: (y) => y.positional('addr', { type: 'string' }) as never,
-  handler: async (args) => {
-    const { removed } = await (await ControlClient.connect(resolveNodeHome())).removePeer(args.addr)
-    for (const p of removed) console.log(`removed ${p.peerId} (${p.addr})`)
-  },
+export function addPeerRmCommand(peer: Command): void {
+  peer
+    .command('rm')
+    .description('Forget a manual peer (by IP, IP:PORT, multiaddr or peer id) and hang up on it')
+    .argument('<addr>')
+    .action(removePeer)
+}
+
+async function removePeer(addr: string): Promise<void> {
+  const { removed } = await (await ControlClient.connect(resolveNodeHome())).removePeer(addr)
+  for (const p of removed) console.log(`removed ${p.peerId} (${p.addr})`)
 }

@@ -1,16 +1,16 @@
-import type { CommandModule } from 'yargs'
-import { peerAddCommand } from './peer-add.ts'
-import { peerLsCommand } from './peer-ls.ts'
-import { peerRmCommand } from './peer-rm.ts'
+import type { Command } from 'commander'
+import { demandSubcommand } from '../errors.ts'
+import { addPeerAddCommand } from './peer-add.ts'
+import { addPeerLsCommand } from './peer-ls.ts'
+import { addPeerRmCommand } from './peer-rm.ts'
 
-export const peerCommand: CommandModule = {
-  command: 'peer <command>',
-  describe: "Add, list and remove the daemon's peers",
-  builder: (y) =>
-    y
-      .command(peerAddCommand)
-      .command(peerLsCommand)
-      .command(peerRmCommand)
-      .demandCommand(1, 'name a peer command: add, ls or rm'),
-  handler: () => {},
+export function addPeerCommand(program: Command): void {
+  const peer = program
+    .command('peer')
+    .description("Add, list and remove the daemon's peers")
+    .helpCommand(false)
+  addPeerAddCommand(peer)
+  addPeerLsCommand(peer)
+  addPeerRmCommand(peer)
+  demandSubcommand(peer, 'name a peer command: add, ls or rm')
 }

@@ -1,15 +1,19 @@
-import type { Options } from 'yargs'
-import type { RepoType } from '../../store/hf-cache/index.ts'
+import { InvalidArgumentError, Option } from 'commander'
 
-export const repoTypeOption: Options = {
-  type: 'string',
-  choices: ['model', 'dataset', 'space'],
-  default: 'model',
-  describe: 'Type of the repo',
+/** `--repo-type`; a new Option for each command that takes it. */
+export function repoTypeOption(): Option {
+  return new Option('--repo-type <type>', 'Type of the repo')
+    .choices(['model', 'dataset', 'space'])
+    .default('model')
 }
 
-export const jsonOption: Options = { type: 'boolean', default: false, describe: 'Print JSON' }
+export function jsonOption(): Option {
+  return new Option('--json', 'Print JSON').default(false)
+}
 
-export function asRepoType(v: unknown): RepoType {
-  return (v ?? 'model') as RepoType
+/** Parses a number option: a value that is not a number is a usage error rather than NaN. */
+export function parseNumber(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Not a number.')
+  return n
 }

@@ -1,4 +1,4 @@
-import type { CommandModule } from 'yargs'
+import { Option, type Command } from 'commander'
 import { SHUTDOWN_TIMEOUT_MS } from '../../node/constants.ts'
 import { readDaemonInfo } from '../../node/daemon-info.ts'
 import { AlreadyRunningError, runningDaemonPid } from '../../node/daemon-lock.ts'
@@ -11,128 +11,121 @@ import { spawnDaemon } from '../../node/spawn-daemon.ts'
 import { parseGatewayListenAddress } from '../../node/gateway/listen-address.ts'
 import { resolveHubCacheDir } from '../../store/hf-cache/index.ts'
 import { UsageError } from '../errors.ts'
+import { parseNumber } from './shared-options.ts'
 
-interface StartArgs {
+interface StartOptions {
   port?: number
   listen?: string[]
   bootstrap?: string[]
   mdns?: boolean
-  'max-upload-rate'?: number
-  'max-download-rate'?: number
-  'gateway-listen'?: string[]
-  'swarm-key'?: string
+  maxUploadRate?: number
+  maxDownloadRate?: number
+  gatewayListen?: string[]
+  swarmKey?: string
   relay?: string[]
-  'relay-server'?: boolean
+  relayServer?: boolean
   foreground: boolean
 }
 
-export const startCommand: CommandModule<object, StartArgs> = {
-  command: 'start',
-  describe: 'Start the daemon of this HFFS_HOME (detached unless --foreground)',
-  builder: (y) =>
-    y
-      .option('port', {
-        type: 'number',
-        describe: 'Control API port on 127.0.0.1; 0 = any free port (default 9009, or config.json)',
-      })
-      .option('listen', {
-        type: 'string',
-        array: true,
-        describe: 'libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/0)',
-      })
-      .option('bootstrap', {
-        type: 'string',
-        array: true,
-        describe: 'Peer multiaddr to dial at start and keep connected, repeatable',
-      })
-      .option('mdns', { type: 'boolean', describe: 'Find peers on the LAN by mDNS (default on; --no-mdns)' })
-      .option('max-upload-rate', {
-        type: 'number',
-        describe: 'Cap on bytes/s served to peers, all together (default none, or config maxUploadRate)',
-      })
-      .option('max-download-rate', {
-        type: 'number',
-        describe: 'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
-      })
-      .option('gateway-listen', {
-        type: 'string',
-        array: true,
-        describe:
-          'Also serve the HF-compatible gateway (only its Hub routes, never the control API) on HOST:PORT, e.g. 0.0.0.0:8080; repeatable (default: only on the control port, 127.0.0.1)',
-      })
-      .option('swarm-key', {
-        type: 'string',
-        describe: 'Private swarm: swarm key file (hffs-node swarm-key generate); only its holders connect',
-      })
-      .option('relay', {
-        type: 'string',
-        array: true,
-        describe:
-          'Circuit relay to reserve a slot on (multiaddr ending in /p2p/ID), repeatable (or config relays)',
-      })
-      .option('relay-server', {
-        type: 'boolean',
-        describe: 'Be a circuit relay for the swarm (config relayServer; caps relayMax*)',
-      })
-      .option('foreground', {
-        type: 'boolean',
-        default: false,
-        describe: 'Run in this process, logging to stderr, until SIGINT/SIGTERM or `hffs-node stop`',
-      }) as never,
-  handler: async (args) => {
-    const home = resolveNodeHome()
-    checkGatewayListen(args['gateway-listen'])
-    const flags: NodeConfigFlags = {
-      port: args.port,
-      listen: args.listen,
-      bootstrap: args.bootstrap,
-      mdns: args.mdns,
-      maxUploadRate: args['max-upload-rate'],
-      maxDownloadRate: args['max-download-rate'],
-      gatewayListen: args['gateway-listen'],
-      swarmKey: args['swarm-key'],
-      relays: args.relay,
-      relayServer: args['relay-server'],
-    }
-    const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
-    if (await printIfRunning(home)) return
-    if (!args.foreground) {
-      const status = await spawnDaemon({ home, args: forwardedFlags(args, config) })
-      printStarted(status, daemonLogPath(home))
-      return
-    }
-    const shutdown = new AbortController()
-    const log = createLogger('cli')
-    const removeHandlers = onShutdownSignals(shutdown, log)
-    // A shutdown that hangs (a peer that never lets go) must not keep the process forever.
-    shutdown.signal.addEventListener('abort', () => {
-      setTimeout(() => {
-        log.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`)
-        process.exit(1)
-      }, SHUTDOWN_TIMEOUT_MS).unref()
+export function addStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Start the daemon of this HFFS_HOME (detached unless --foreground)')
+    .option(
+      '--port <port>',
+      'Control API port on 127.0.0.1; 0 = any free port (default 9009, or config.json)',
+      parseNumber,
+    )
+    .option('--listen <multiaddr...>', 'libp2p listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/0)')
+    .option('--bootstrap <multiaddr...>', 'Peer multiaddr to dial at start and keep connected, repeatable')
+    // Both spellings, and no default: config.json decides when neither is given.
+    .option('--mdns', 'Find peers on the LAN by mDNS (default on; --no-mdns)')
+    .addOption(new Option('--no-mdns').hideHelp())
+    .option(
+      '--max-upload-rate <bytes>',
+      'Cap on bytes/s served to peers, all together (default none, or config maxUploadRate)',
+      parseNumber,
+    )
+    .option(
+      '--max-download-rate <bytes>',
+      'Cap on bytes/s received from peers (default none, or config maxDownloadRate)',
+      parseNumber,
+    )
+    .option(
+      '--gateway-listen <host:port...>',
+      'Also serve the HF-compatible gateway (only its Hub routes, never the control API) on HOST:PORT, e.g. 0.0.0.0:8080; repeatable (default: only on the control port, 127.0.0.1)',
+    )
+    .option(
+      '--swarm-key <file>',
+      'Private swarm: swarm key file (hffs-node swarm-key generate); only its holders connect',
+    )
+    .option(
+      '--relay <multiaddr...>',
+      'Circuit relay to reserve a slot on (multiaddr ending in /p2p/ID), repeatable (or config relays)',
+    )
+    .option('--relay-server', 'Be a circuit relay for the swarm (config relayServer; caps relayMax*)')
+    .addOption(new Option('--no-relay-server').hideHelp())
+    .option(
+      '--foreground',
+      'Run in this process, logging to stderr, until SIGINT/SIGTERM or `hffs-node stop`',
+      false,
+    )
+    .action(start)
+}
+
+async function start(args: StartOptions): Promise<void> {
+  const home = resolveNodeHome()
+  checkGatewayListen(args.gatewayListen)
+  const flags: NodeConfigFlags = {
+    port: args.port,
+    listen: args.listen,
+    bootstrap: args.bootstrap,
+    mdns: args.mdns,
+    maxUploadRate: args.maxUploadRate,
+    maxDownloadRate: args.maxDownloadRate,
+    gatewayListen: args.gatewayListen,
+    swarmKey: args.swarmKey,
+    relays: args.relay,
+    relayServer: args.relayServer,
+  }
+  const config = await loadNodeConfig({ home, flags }) // a bad config fails here, on the terminal
+  if (await printIfRunning(home)) return
+  if (!args.foreground) {
+    const status = await spawnDaemon({ home, args: forwardedFlags(args, config) })
+    printStarted(status, daemonLogPath(home))
+    return
+  }
+  const shutdown = new AbortController()
+  const log = createLogger('cli')
+  const removeHandlers = onShutdownSignals(shutdown, log)
+  // A shutdown that hangs (a peer that never lets go) must not keep the process forever.
+  shutdown.signal.addEventListener('abort', () => {
+    setTimeout(() => {
+      log.error(`shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`)
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+  })
+  try {
+    // Loaded here: libp2p and the protocols take a while to import, and only the daemon needs them.
+    const { startDaemon } = await import('../../node/daemon.ts')
+    const { daemonExtensions } = await import('../../node/daemon-extensions.ts')
+    const daemon = await startDaemon({
+      home,
+      cacheDir: resolveHubCacheDir(),
+      config,
+      shutdown,
+      extensions: daemonExtensions,
     })
-    try {
-      // Loaded here: libp2p and the protocols take a while to import, and only the daemon needs them.
-      const { startDaemon } = await import('../../node/daemon.ts')
-      const { daemonExtensions } = await import('../../node/daemon-extensions.ts')
-      const daemon = await startDaemon({
-        home,
-        cacheDir: resolveHubCacheDir(),
-        config,
-        shutdown,
-        extensions: daemonExtensions,
-      })
-      printStarted(await daemonStatus(daemon.parts))
-      await daemon.stopped
-    } catch (err) {
-      if (!(err instanceof AlreadyRunningError)) throw err
-      await printIfRunning(home)
-    } finally {
-      removeHandlers()
-    }
-    // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
-    setTimeout(() => process.exit(), 200).unref()
-  },
+    printStarted(await daemonStatus(daemon.parts))
+    await daemon.stopped
+  } catch (err) {
+    if (!(err instanceof AlreadyRunningError)) throw err
+    await printIfRunning(home)
+  } finally {
+    removeHandlers()
+  }
+  // Everything is closed; a handle left open by a library must not keep a stopped daemon alive.
+  setTimeout(() => process.exit(), 200).unref()
 }
 
 /** `already running (pid, control URL)`; exit code 0: start is idempotent. */
@@ -154,22 +147,19 @@ function checkGatewayListen(values: string[] = []): void {
   }
 }
 
-function forwardedFlags(args: StartArgs, config: NodeConfig): string[] {
+function forwardedFlags(args: StartOptions, config: NodeConfig): string[] {
   const out: string[] = []
   if (args.port !== undefined) out.push('--port', String(args.port))
   for (const l of args.listen ?? []) out.push('--listen', l)
   for (const b of args.bootstrap ?? []) out.push('--bootstrap', b)
   if (args.mdns !== undefined) out.push(args.mdns ? '--mdns' : '--no-mdns')
-  for (const flag of ['max-upload-rate', 'max-download-rate'] as const) {
-    if (args[flag] !== undefined) out.push(`--${flag}`, String(args[flag]))
-  }
-  for (const g of args['gateway-listen'] ?? []) out.push('--gateway-listen', g)
+  if (args.maxUploadRate !== undefined) out.push('--max-upload-rate', String(args.maxUploadRate))
+  if (args.maxDownloadRate !== undefined) out.push('--max-download-rate', String(args.maxDownloadRate))
+  for (const g of args.gatewayListen ?? []) out.push('--gateway-listen', g)
   // Absolute: the daemon may not run in this directory.
-  if (args['swarm-key'] !== undefined && config.swarmKey !== undefined)
-    out.push('--swarm-key', config.swarmKey)
+  if (args.swarmKey !== undefined && config.swarmKey !== undefined) out.push('--swarm-key', config.swarmKey)
   for (const r of args.relay ?? []) out.push('--relay', r)
-  if (args['relay-server'] !== undefined)
-    out.push(args['relay-server'] ? '--relay-server' : '--no-relay-server')
+  if (args.relayServer !== undefined) out.push(args.relayServer ? '--relay-server' : '--no-relay-server')
   return out
 }
 
