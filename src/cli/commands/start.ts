@@ -63,7 +63,10 @@ export function addStartCommand(program: Command): void {
       '--relay <multiaddr...>',
       'Circuit relay to reserve a slot on (multiaddr ending in /p2p/ID), repeatable (or config relays)',
     )
-    .option('--relay-server', 'Be a circuit relay for the swarm (config relayServer; caps relayMax*)')
+    .option(
+      '--relay-server',
+      'Be a circuit relay for the swarm (default off, or config relayServer; caps relayMax*; --no-relay-server)',
+    )
     .addOption(new Option('--no-relay-server').hideHelp())
     .option(
       '--foreground',
