@@ -17,11 +17,7 @@ export function joinParts(bytes: ByteParts): Uint8Array {
   if (bytes instanceof Uint8Array) return bytes
   if (bytes.length === 1) return bytes[0]
   const out = new Uint8Array(partsLength(bytes))
-  let at = 0
-  for (const part of bytes) {
-    out.set(part, at)
-    at += part.byteLength
-  }
+  copyParts(bytes, out, 0)
   return out
 }
 

@@ -1,4 +1,5 @@
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import { copyParts } from '../../store/byte-parts.ts'
 import { MessageTooLargeError, ProtocolError, StreamEndedError } from './errors.ts'
 
 export interface FrameReaderOptions {
@@ -209,26 +210,18 @@ export class FrameReader {
       this.consume(length)
       return asParts ? [view] : view
     }
-    if (asParts) {
-      const parts: Uint8Array[] = []
-      for (let taken = 0; taken < length;) {
-        const piece = this.pieces[0]
-        const n = Math.min(piece.byteLength - this.head, length - taken)
-        parts.push(new Uint8Array(piece.buffer, piece.byteOffset + this.head, n))
-        taken += n
-        this.consume(n)
-      }
-      return parts
-    }
-    const buf = Buffer.allocUnsafe(length) // filled below
-    const out = new Uint8Array(buf.buffer, buf.byteOffset, length)
-    for (let filled = 0; filled < length;) {
+    const parts: Uint8Array[] = []
+    for (let taken = 0; taken < length;) {
       const piece = this.pieces[0]
-      const n = Math.min(piece.byteLength - this.head, length - filled)
-      out.set(piece.subarray(this.head, this.head + n), filled)
-      filled += n
+      const n = Math.min(piece.byteLength - this.head, length - taken)
+      parts.push(new Uint8Array(piece.buffer, piece.byteOffset + this.head, n))
+      taken += n
       this.consume(n)
     }
+    if (asParts) return parts
+    const buf = Buffer.allocUnsafe(length) // filled below
+    const out = new Uint8Array(buf.buffer, buf.byteOffset, length)
+    copyParts(parts, out, 0)
     return out
   }
 
