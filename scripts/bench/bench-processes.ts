@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import type { BenchDaemon } from './bench-daemon.ts'
@@ -41,4 +42,17 @@ export function findOnPath(name: string): string | null {
 /** Seconds since `t` (a performance.now()), for progress lines. */
 export function secondsSince(t: number): string {
   return ((performance.now() - t) / 1000).toFixed(1)
+}
+
+/**
+ * Writes every dirty page of the machine to disk (`sync`, bounded by `timeoutMs`) and returns the seconds it
+ * took. Run before each timed case: the gigabytes the seeders (or daemon A) just pulled from the mock Hub
+ * are otherwise written back by the kernel during the first cases (from 30 s after they were written, or
+ * sooner past 10% of memory), which then share the disk and the 2 cores with that writeback. The cases
+ * that ran first looked slower for it.
+ */
+export function flushDirtyPages(timeoutMs: number): number {
+  const t = performance.now()
+  execFileSync('sync', [], { stdio: 'ignore', timeout: timeoutMs })
+  return (performance.now() - t) / 1000
 }

@@ -25,7 +25,7 @@ import { writeShardedModel } from './bench-repos.ts'
 import { writeJson } from './bench-table.ts'
 import { LineChild } from './line-child.ts'
 import { startMockHubProcess } from './mock-hub-process.ts'
-import { benchProcesses, findOnPath, secondsSince } from './bench-processes.ts'
+import { benchProcesses, findOnPath, flushDirtyPages, secondsSince } from './bench-processes.ts'
 import { curlFiles, hubDownload, pullFromPeer, rawStream, type MeasureContext } from './peer-pull-methods.ts'
 import { METHOD_LABELS, printReport, summarize, type MethodKey, type RunRecord } from './peer-pull-report.ts'
 import { ChildFailedError } from './timed-child.ts'
@@ -141,6 +141,9 @@ try {
       if (Date.now() > deadline) throw new Error(`over the time budget of ${values['budget-min']} min`)
       const dir = join(tmp, `run-${run}-${method}`)
       await mkdir(dir, { recursive: true })
+      // daemon A's pull from the Hub, and each run's files, are written back before the next run, not in it
+      const flushed = flushDirtyPages(timeoutMs)
+      if (flushed >= 0.5) console.log(`before ${method}: sync wrote dirty pages back for ${flushed.toFixed(1)} s`)
       const record = await measure[method](dir)
       await rm(dir, { recursive: true, force: true })
       results.get(method)?.push(record)

@@ -17,7 +17,9 @@ export interface SeederPoolParams {
 
 /**
  * Seeders that each pulled the repo from the Hub once (not timed), then run `count` at a time with an
- * upload cap or without: the others are stopped, so that no leecher can find them (the DHT would).
+ * upload cap or without. The others must be out of the leechers' reach (the DHT would find them through
+ * seeder 1): those with the cap wanted are paused (SIGSTOP), and keep the state they warmed up in serving
+ * (a restarted seeder's first serve costs more); the others are stopped.
  */
 export class SeederPool {
   private readonly params: SeederPoolParams
@@ -25,6 +27,8 @@ export class SeederPool {
   private readonly running: (BenchDaemon | null)[] = []
   /** The upload cap each running seeder was started with, bytes/s (0: none). */
   private readonly caps: number[] = []
+  /** Whether each running seeder is paused (SIGSTOP). */
+  private readonly paused: boolean[] = []
 
   constructor(params: SeederPoolParams) {
     this.params = params
@@ -36,13 +40,14 @@ export class SeederPool {
       const d = await this.params.startDaemon(this.dirOf(i), [])
       this.running.push(d)
       this.caps.push(0)
+      this.paused.push(false)
       await d.cli(['model', 'add', this.params.repo.id, '--quiet'])
     }
   }
 
   /**
-   * Seeders 1..count running with `--max-upload-rate cap` (0: uncapped), every other one stopped; with
-   * `fresh`, each of them started anew.
+   * Seeders 1..count running with `--max-upload-rate cap` (0: uncapped), every other one paused (same cap)
+   * or stopped; with `fresh`, each of them started anew.
    */
   async use(count: number, cap: number, fresh = false): Promise<BenchDaemon[]> {
     if (count > this.running.length)
@@ -50,11 +55,20 @@ export class SeederPool {
     for (let i = 0; i < this.running.length; i++) {
       const d = this.running[i]
       const wanted = i < count
-      if (d !== null && (!wanted || this.caps[i] !== cap || fresh)) {
+      if (d !== null && wanted && this.caps[i] === cap && !fresh) {
+        this.resume(i)
+        continue
+      }
+      if (d !== null && !wanted && this.caps[i] === cap) {
+        this.pause(i)
+        continue
+      }
+      if (d !== null) {
+        this.resume(i) // a paused process would not hear the stop
         await this.params.stopDaemon(d)
         this.running[i] = null
       }
-      if (wanted && this.running[i] === null) {
+      if (wanted) {
         const started = await this.params.startDaemon(
           this.dirOf(i),
           cap > 0 ? ['--max-upload-rate', String(cap)] : [],
@@ -68,7 +82,26 @@ export class SeederPool {
   }
 
   async stopAll(): Promise<void> {
-    await this.use(0, 0)
+    for (const [i, d] of this.running.entries()) {
+      if (d === null) continue
+      this.resume(i)
+      await this.params.stopDaemon(d)
+      this.running[i] = null
+    }
+  }
+
+  private pause(i: number): void {
+    const d = this.running[i]
+    if (d === null || this.paused[i]) return
+    process.kill(d.pid, 'SIGSTOP')
+    this.paused[i] = true
+  }
+
+  private resume(i: number): void {
+    const d = this.running[i]
+    if (d === null || !this.paused[i]) return
+    process.kill(d.pid, 'SIGCONT')
+    this.paused[i] = false
   }
 
   private dirOf(i: number): string {

@@ -5,13 +5,15 @@
  *     [--repeat 3] [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each
- * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, judged by the median run):
+ * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, alternating, judged by the median
+ * run), each after `sync` (the seeders' gigabytes from the Hub are not written back during a case):
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
  *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders, after uncapped-4-fresh (not judged): the
  *               same from 4 seeders just started. Seeders are long-running daemons, and a fresh one's
  *               first serve cost about 0.7 CPU-s more than the next (JIT, heap and caches); before this
  *               case existed, uncapped-4 paid that four times and uncapped-1, which reused a seeder of
- *               it, not at all. Now both judged cases run on seeders that have served once;
+ *               it, not at all. Now both judged cases run on seeders that have served once. Seeders 2-4
+ *               are paused (SIGSTOP), not stopped, while uncapped-1 runs: they stay as warm;
  *   leechers-4  4 leechers at once from 1 seeder, each also `peer add`ing the other three;
  *   helia-N     a Helia leecher fetching both shards by CID (unixfs.cat over bitswap) from N = 1, 4 Helia
  *               seeders on the same transport stack;
@@ -34,7 +36,7 @@ import { writeJson } from './bench-table.ts'
 import { formatProfileSummary, summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.ts'
 import { LineChild } from './line-child.ts'
 import { startMockHubProcess } from './mock-hub-process.ts'
-import { benchProcesses, findOnPath, secondsSince } from './bench-processes.ts'
+import { benchProcesses, findOnPath, flushDirtyPages, secondsSince } from './bench-processes.ts'
 import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
 import {
   heliaFetch,
@@ -162,6 +164,10 @@ try {
   const baselineFailures: { key: CaseKey; error: string }[] = []
   const skipped: CaseKey[] = []
   const order = runOrder(cases, repeat)
+  const flushBeforeCase = (key: CaseKey): void => {
+    const seconds = flushDirtyPages(timeoutMs)
+    if (seconds >= 0.5) console.log(`before ${key}: sync wrote dirty pages back for ${seconds.toFixed(1)} s`)
+  }
   for (const [at, key] of order.entries()) {
     if (Date.now() > deadline) {
       // report what was measured; the cases left are named in the JSON
@@ -178,6 +184,7 @@ try {
     let figures: CaseFigures
     if (spec.kind === 'ours') {
       const seeders = await pool.use(spec.seeders, spec.cap, (spec as CaseSpec).fresh === true)
+      flushBeforeCase(key)
       figures = await pullSwarm(ctx, dir, seeders, spec.leechers, repo)
     } else {
       await pool.stopAll() // idle daemons should not share the CPU with the baselines
@@ -197,6 +204,7 @@ try {
           helpers.push(...heliaSeeders.map((s) => s.child))
           console.log(`${wanted} Helia seeders imported the shards: ${secondsSince(t)} s (not timed)`)
         }
+        flushBeforeCase(key)
         try {
           figures = await heliaFetch(ctx, dir, heliaSeeders.slice(0, spec.seeders), shardFiles)
         } catch (err) {
@@ -207,6 +215,7 @@ try {
           continue
         }
       } else {
+        flushBeforeCase(key)
         figures = await curlCase(ctx, curl as string, dir, branch, shards)
       }
     }
