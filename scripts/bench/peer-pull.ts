@@ -143,7 +143,8 @@ try {
       await mkdir(dir, { recursive: true })
       // daemon A's pull from the Hub, and each run's files, are written back before the next run, not in it
       const flushed = flushDirtyPages(timeoutMs)
-      if (flushed >= 0.5) console.log(`before ${method}: sync wrote dirty pages back for ${flushed.toFixed(1)} s`)
+      if (flushed >= 0.5)
+        console.log(`before ${method}: sync wrote dirty pages back for ${flushed.toFixed(1)} s`)
       const record = await measure[method](dir)
       await rm(dir, { recursive: true, force: true })
       results.get(method)?.push(record)

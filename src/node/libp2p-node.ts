@@ -8,6 +8,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { patchXsalsa20ForLargeBuffers } from './pnet-xsalsa20-patch.ts'
 import { noiseWithFewerCopies } from './noise-copies-patch.ts'
+import { skipRedundantProtocolMerges } from './peer-store-merge-patch.ts'
 import { patchStreamDrain } from './stream-drain-patch.ts'
 import { patchTcpWrites } from './tcp-write-patch.ts'
 import { patchYamuxWindowUpdates } from './yamux-window-patch.ts'
@@ -128,7 +129,7 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     services.relayReservations = relayReservations({ relays }) as ServiceFactory
   }
   if (params.swarmKey !== undefined) patchXsalsa20ForLargeBuffers()
-  return createLibp2p<HffsServices>({
+  const node = await createLibp2p<HffsServices>({
     privateKey: params.privateKey,
     start: params.start ?? true,
     nodeInfo: { name: 'hffs-node' },
@@ -145,4 +146,6 @@ export async function createHffsNode(params: CreateHffsNodeParams): Promise<Hffs
     },
     services: services as unknown as ServiceFactoryMap<HffsServices>,
   })
+  skipRedundantProtocolMerges(node)
+  return node
 }
