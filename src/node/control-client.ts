@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { request } from './http-client.ts'
 import { readControlToken } from './control-token.ts'
 import { isDaemonProcess, readDaemonInfo, type DaemonInfo } from './daemon-info.ts'
 import type { DaemonStatus } from './daemon-status.ts'

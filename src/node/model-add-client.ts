@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { request } from './http-client.ts'
 import { createInterface } from 'node:readline'
 import { ControlApiError, NotRunningError } from './control-client.ts'
 import { readControlToken } from './control-token.ts'

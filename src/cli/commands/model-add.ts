@@ -1,14 +1,10 @@
 import type { Command } from 'commander'
-import { indexPath, resolveNodeHome } from '../../node/home.ts'
+import { resolveNodeHome } from '../../node/home.ts'
 import { NotRunningError } from '../../node/control-client.ts'
 import { modelAddViaDaemon } from '../../node/model-add-client.ts'
-import { pullSnapshot, type PullProgress, type PullResult } from '../../node/pull/pull-snapshot.ts'
-import { describeSettled, settleUnsyncedBlobs } from '../../store/unsynced-blobs.ts'
-import type { ModelAddRequest } from '../../node/swarm-extension.ts'
+import type { PullProgress, PullResult } from '../../node/pull/pull-snapshot.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
-import { resolveHubCacheDir, validateRepoId, type RepoType } from '../../store/hf-cache/index.ts'
-import { ShardIndex } from '../../store/index-db/shard-index.ts'
-import { initXet } from '../../store/xet/index.ts'
+import { validateRepoId, type RepoType } from '../../store/hf-cache/index.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
 import { repoTypeOption } from './shared-options.ts'
 
@@ -68,6 +64,8 @@ async function addModel(repoId: string, files: string[], args: AddOptions): Prom
       )
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err
+      // The pull's own modules (the store, the Hub client, node:sqlite: ~60 ms) load only for this path.
+      const { pullInProcess } = await import('./model-add-local.ts')
       result = await pullInProcess(home, request, onProgress, abort.signal)
     }
     const secs = (Date.now() - started) / 1000
@@ -86,35 +84,5 @@ async function addModel(repoId: string, files: string[], args: AddOptions): Prom
     }
   } finally {
     process.off('SIGINT', onSigint)
-  }
-}
-
-/** No daemon: straight from the Hub, in this process. */
-async function pullInProcess(
-  home: string,
-  request: ModelAddRequest,
-  onProgress: (p: PullProgress) => void,
-  signal: AbortSignal,
-): Promise<PullResult> {
-  await initXet()
-  // Blobs an earlier run renamed into the cache before they were flushed: checked before any is trusted.
-  for (const line of describeSettled(await settleUnsyncedBlobs(home))) console.error(`hffs-node: ${line}`)
-  const index = ShardIndex.open(indexPath(home))
-  try {
-    return await pullSnapshot({
-      config: request.hub,
-      cacheDir: resolveHubCacheDir(),
-      home,
-      index,
-      repo: request.repo,
-      revision: request.revision,
-      files: request.files,
-      include: request.include,
-      exclude: request.exclude,
-      signal,
-      onProgress,
-    })
-  } finally {
-    index.close()
   }
 }

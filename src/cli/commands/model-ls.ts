@@ -1,13 +1,13 @@
 import type { Command } from 'commander'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
-import { listModels, type ListModelsResult } from '../../node/list-models.ts'
+import type { ListModelsResult } from '../../node/list-models.ts'
 import {
   resolveHubCacheDir,
   validateRepoId,
   validateRepoFilePath,
   type RepoType,
 } from '../../store/hf-cache/index.ts'
-import { ShardIndex } from '../../store/index-db/shard-index.ts'
+import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { EntryNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
 import { printTable } from '../table.ts'
@@ -39,6 +39,11 @@ async function listCache(args: LsOptions): Promise<void> {
   const cacheDir = resolveHubCacheDir()
   const repo =
     args.repoId === undefined ? undefined : { type: args.repoType, id: validateRepoId(args.repoId) }
+  // Loaded here, not with the command: `model add` defines this command too, and needs neither.
+  const [{ listModels }, { ShardIndex }] = await Promise.all([
+    import('../../node/list-models.ts'),
+    import('../../store/index-db/shard-index.ts'),
+  ])
   let index: ShardIndex | undefined
   const bar = createProgressBar({ title: 'indexing', quiet: !args.json })
   try {
