@@ -119,37 +119,41 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       for (const i of occurrences.get(key) ?? []) await writer.write(data, offsets[i], i)
     }
 
-    const wanted = new Map<string, Uint8Array>()
-    // Which chunks other local blobs hold, in batched queries: one query per chunk cost ~0.1 s per GiB.
-    const entries = [...occurrences]
-    const located = params.index?.getChunkLocations(
-      entries.map(([, indices]) => manifest.chunks[indices[0]].hash),
-    )
-    for (const [k, [key, indices]] of entries.entries()) {
-      if (indices.every((i) => progress.has(i))) {
-        result.bytesResumed += manifest.chunks[indices[0]].length * indices.length
-        continue
-      }
-      const hash = manifest.chunks[indices[0]].hash
-      const mayHave = located?.[k] != null || params.chunkCache?.has(hash) === true
-      const local =
-        params.index !== undefined && mayHave
-          ? await readChunk({ index: params.index, cache: params.chunkCache, hash })
-          : null
-      if (local !== null && hashToHex(chunkHash(local)) === key) {
-        await place(key, local)
-        result.bytesLocal += local.byteLength * indices.length
-      } else wanted.set(key, hash)
-    }
-
-    // Have-maps: which peer holds which chunk, growing while peers still download (rarest first).
-    const haves = await HaveMaps.subscribe(params.peers, etag, keyAt, occurrences, {
+    // Have-maps: which peer holds which chunk, growing while peers still download (rarest first). Asked
+    // now, so that their round trips overlap the lookup of local chunks below.
+    const subscribing = HaveMaps.subscribe(params.peers, etag, keyAt, occurrences, {
       // A reader streaming the blob wants it in order, not waiting for another node's share.
       self: params.inOrder === true ? undefined : params.self,
       signal,
     })
+    subscribing.catch(() => {}) // awaited below; when something fails first, closed in finally
+    let haves: HaveMaps | undefined
     let leftover: Map<string, Uint8Array>
     try {
+      const wanted = new Map<string, Uint8Array>()
+      // Which chunks other local blobs hold, in batched queries: one query per chunk cost ~0.1 s per GiB.
+      const entries = [...occurrences]
+      const located = params.index?.getChunkLocations(
+        entries.map(([, indices]) => manifest.chunks[indices[0]].hash),
+      )
+      for (const [k, [key, indices]] of entries.entries()) {
+        if (indices.every((i) => progress.has(i))) {
+          result.bytesResumed += manifest.chunks[indices[0]].length * indices.length
+          continue
+        }
+        const hash = manifest.chunks[indices[0]].hash
+        const mayHave = located?.[k] != null || params.chunkCache?.has(hash) === true
+        const local =
+          params.index !== undefined && mayHave
+            ? await readChunk({ index: params.index, cache: params.chunkCache, hash })
+            : null
+        if (local !== null && hashToHex(chunkHash(local)) === key) {
+          await place(key, local)
+          result.bytesLocal += local.byteLength * indices.length
+        } else wanted.set(key, hash)
+      }
+
+      haves = await subscribing
       leftover = await scheduleChunks(
         wanted,
         params.peers,
@@ -172,7 +176,12 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         haves.any ? haves : undefined,
       )
     } finally {
-      haves.close()
+      if (haves !== undefined) haves.close()
+      else
+        void subscribing.then(
+          (h) => h.close(),
+          () => {},
+        )
     }
 
     if (leftover.size > 0) {
