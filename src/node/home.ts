@@ -1,6 +1,6 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
+import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/constants.ts'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/chunk-cache.ts'
+import { DEFAULT_CHUNK_CACHE_BYTES } from '../store/chunk-cache/constants.ts'
 import { DEFAULT_CONTROL_PORT, DEFAULT_LISTEN } from './constants.ts'
 import { parseGatewayListenAddress } from './gateway/listen-address.ts'
 import { RELAY_MAX_DURATION_CAP_MS, RELAY_MAX_RESERVATIONS } from './relay-constants.ts'

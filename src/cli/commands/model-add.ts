@@ -4,7 +4,8 @@ import { NotRunningError } from '../../node/control-client.ts'
 import { modelAddViaDaemon } from '../../node/model-add-client.ts'
 import type { PullProgress, PullResult } from '../../node/pull/pull-snapshot.ts'
 import { hubConfigFromEnv } from '../../protocols/hub/hub-config.ts'
-import { validateRepoId, type RepoType } from '../../store/hf-cache/index.ts'
+// The modules themselves, not the hf-cache index: it loads the whole store (~40 modules) for two names.
+import { validateRepoId, type RepoType } from '../../store/hf-cache/repo.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'
 import { repoTypeOption } from './shared-options.ts'
 

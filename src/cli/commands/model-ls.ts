@@ -1,12 +1,10 @@
 import type { Command } from 'commander'
 import { indexPath, resolveNodeHome } from '../../node/home.ts'
 import type { ListModelsResult } from '../../node/list-models.ts'
-import {
-  resolveHubCacheDir,
-  validateRepoId,
-  validateRepoFilePath,
-  type RepoType,
-} from '../../store/hf-cache/index.ts'
+// The modules themselves, not the hf-cache index (loaded with every `model` command, `model add` too).
+import { resolveHubCacheDir } from '../../store/hf-cache/cache-dir.ts'
+import { validateRepoId, type RepoType } from '../../store/hf-cache/repo.ts'
+import { validateRepoFilePath } from '../../store/hf-cache/validate.ts'
 import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { EntryNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
 import { createProgressBar, formatBytes } from '../progress.ts'

@@ -1,14 +1,12 @@
 import { createInterface } from 'node:readline/promises'
 import type { Command } from 'commander'
-import {
-  readRef,
-  removeSnapshotFiles,
-  resolveHubCacheDir,
-  scanHubCache,
-  validateRepoFilePath,
-  validateRepoId,
-  type RepoType,
-} from '../../store/hf-cache/index.ts'
+// The modules themselves, not the hf-cache index (loaded with every `model` command, `model add` too).
+import { resolveHubCacheDir } from '../../store/hf-cache/cache-dir.ts'
+import { readRef } from '../../store/hf-cache/refs.ts'
+import { removeSnapshotFiles } from '../../store/hf-cache/remove.ts'
+import { validateRepoId, type RepoType } from '../../store/hf-cache/repo.ts'
+import { scanHubCache } from '../../store/hf-cache/scan.ts'
+import { validateRepoFilePath } from '../../store/hf-cache/validate.ts'
 import { RepoNotFoundError, RevisionNotFoundError } from '../../protocols/hub/hub-errors.ts'
 import { formatBytes } from '../progress.ts'
 import { UsageError } from '../errors.ts'

@@ -36,6 +36,8 @@ import { resolveSnapshot, type SnapshotOrigin } from './resolve-snapshot.ts'
 const LARGE_FILE = 8 * 1024 * 1024
 
 const SMALL_FILE_LANES = 8
+/** Longest the small files wait for a large one's first bytes (it may wait for another node, say). */
+const SMALL_FILES_WAIT_MS = 500
 
 export interface PullProgress {
   bytesDone: number
@@ -155,7 +157,12 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
     bytesFromHub: 0,
     bytesByPeer: {},
   }
+  // Small files wait until the first bytes of a large one are in (or SMALL_FILES_WAIT_MS): their manifests,
+  // have-maps and index writes on the event loop otherwise held up the large file's first chunk.
+  let flowing = (): void => {}
+  const largeFlowing = new Promise<void>((resolve) => (flowing = resolve))
   const onBytes = (n: number): void => {
+    if (n > 0) flowing()
     progress.bytesDone += n
     params.onProgress?.(progress)
   }
@@ -195,16 +202,20 @@ async function pullSnapshotOnce(params: PullSnapshotParams): Promise<PullResult>
   const small = wanted.files.filter((f) => f.size < LARGE_FILE)
   const verifierThread = new VerifierThread()
   const bigVerifiers = large.slice(0, 2).map(() => verifierThread.verifier())
-  const smallVerifiers = await Promise.all(
-    Array.from({ length: Math.min(SMALL_FILE_LANES, small.length) }, () => InlineVerifier.start()),
-  )
+  const smallVerifiers: InlineVerifier[] = []
   try {
-    await Promise.all([
-      pullLargeFiles(large, bigVerifiers, pullOne),
-      ...smallVerifiers.map(async (verifier, lane) => {
-        for (let i = lane; i < small.length; i += smallVerifiers.length) await pullOne(small[i], { verifier })
-      }),
-    ])
+    const largeDone = pullLargeFiles(large, bigVerifiers, pullOne).finally(flowing)
+    const smallDone = (async (): Promise<void> => {
+      await Promise.race([largeFlowing, sleep(SMALL_FILES_WAIT_MS, undefined, { ref: false })])
+      const lanes = Math.min(SMALL_FILE_LANES, small.length)
+      for (let k = 0; k < lanes; k++) smallVerifiers.push(await InlineVerifier.start())
+      await Promise.all(
+        smallVerifiers.map(async (verifier, lane) => {
+          for (let i = lane; i < small.length; i += lanes) await pullOne(small[i], { verifier })
+        }),
+      )
+    })()
+    await Promise.all([largeDone, smallDone])
   } finally {
     await verifierThread.close()
     await Promise.all(smallVerifiers.map((c) => c.close()))

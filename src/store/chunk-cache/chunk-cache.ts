@@ -2,9 +2,9 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chunkHash, hashToHex } from '../xet/index.ts'
+import { DEFAULT_CHUNK_CACHE_BYTES } from './constants.ts'
 
-/** Default size limit of the chunk cache, as hf_xet's own default (10 GB). */
-export const DEFAULT_CHUNK_CACHE_BYTES = 10_000_000_000
+export { DEFAULT_CHUNK_CACHE_BYTES }
 
 export interface ChunkCacheOptions {
   dir: string
