@@ -42,6 +42,10 @@ export interface PullBlobFromPeersParams {
   beforeChunk?: (bytes: number) => Promise<void>
   /** Every chunk has been asked of a peer: only the tail is left (pullLargeFiles then starts the next file). */
   onAllAsked?: () => void
+  /** Few chunks are left to ask of peers (the next file may get ready). */
+  onNearlyAllAsked?: () => void
+  /** Chunks are asked of peers only once this resolves (the file before is all asked). */
+  mayFetch?: Promise<void>
   /** Chunks from the start of the blob first (someone streams it as it arrives); default a random start. */
   inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
@@ -154,6 +158,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       }
 
       haves = await subscribing
+      await params.mayFetch
       leftover = await scheduleChunks(
         wanted,
         params.peers,
@@ -164,6 +169,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           signal,
           startAt: params.inOrder === true ? 0 : undefined,
           onAllAsked: params.onAllAsked,
+          onNearlyAllAsked: params.onNearlyAllAsked,
         },
         async (_hash, data, peer, key) => {
           const length = partsLength(data)

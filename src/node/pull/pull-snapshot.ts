@@ -308,6 +308,8 @@ async function fetchBlobFrom(
         beforeChunk: params.beforeChunk,
         inOrder: params.inOrder,
         onAllAsked: job.onFetched,
+        onNearlyAllAsked: job.onNearlyFetched,
+        mayFetch: job.mayFetch,
         onPeerDropped: (peer, err) => {
           params.onPeerDropped?.(peer, err)
           params.onNotice?.(`${file.path}: dropped peer ${peer}: ${(err as Error).message}`)

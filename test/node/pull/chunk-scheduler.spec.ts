@@ -154,6 +154,23 @@ describe('scheduleChunks', () => {
     assert.ok((calls[0] ?? 24) <= 20, `${calls[0]} of 24 chunks were in when it said so`)
   })
 
+  it('says once, with 8 batches or fewer left to ask for, that the file is nearly all asked', async () => {
+    const wanted = keys(4 * 20)
+    let placed = 0
+    const calls: number[] = []
+    const left = await scheduleChunks(
+      new Map(wanted),
+      [peer('a', new Set(wanted.keys()), 5)],
+      { batchSize: 4, window: 2, maxFailures: 3, onNearlyAllAsked: () => calls.push(placed) },
+      async () => void placed++,
+    )
+    assert.equal(left.size, 0)
+    assert.equal(calls.length, 1)
+    // 20 batches, 2 in flight: it says so when 12 have been handed out, so at most 10 are in by then.
+    assert.ok((calls[0] ?? 80) <= 4 * 12, `${calls[0]} of 80 chunks were in when it said so`)
+    assert.ok((calls[0] ?? 0) >= 4 * 8, `${calls[0]} of 80 chunks were in when it said so`)
+  })
+
   it('returns only once every chunk handed out has been placed', async () => {
     const wanted = keys(12)
     let placed = 0

@@ -16,12 +16,20 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 /** A pull that reports its bytes in when told, and ends when told. */
 class FakePull {
   events: string[] = []
-  private readonly gates = new Map<string, { fetched: () => void; end: (err?: Error) => void }>()
+  /** Whether each file's mayFetch has resolved. */
+  mayFetch = new Map<string, boolean>()
+  private readonly gates = new Map<
+    string,
+    { fetched: () => void; nearly: () => void; end: (err?: Error) => void }
+  >()
   readonly pullOne = (f: RemoteFile, job: FileJob): Promise<void> => {
     this.events.push(`start ${f.path} ${(job.verifier as unknown as { name: string }).name}`)
+    this.mayFetch.set(f.path, false)
+    void job.mayFetch?.then(() => this.mayFetch.set(f.path, true))
     return new Promise<void>((resolve, reject) => {
       this.gates.set(f.path, {
         fetched: () => job.onFetched?.(),
+        nearly: () => job.onNearlyFetched?.(),
         end: (err) => {
           this.events.push(`end ${f.path}`)
           if (err === undefined) resolve()
@@ -33,6 +41,10 @@ class FakePull {
 
   fetched(path: string): void {
     this.gates.get(path)?.fetched()
+  }
+
+  nearly(path: string): void {
+    this.gates.get(path)?.nearly()
   }
 
   end(path: string, err?: Error): void {
@@ -75,5 +87,36 @@ describe('pullLargeFiles', () => {
     fake.end('a')
     await assert.rejects(done, /b failed/)
     assert.ok(!fake.events.includes('start c v0'), 'c started after a failure')
+  })
+
+  it('gets the next file ready when little is left of the one before, and lets it fetch once that is all in', async () => {
+    const fake = new FakePull()
+    const done = pullLargeFiles([file('a'), file('b')], verifiers, fake.pullOne)
+    await tick()
+    assert.equal(fake.mayFetch.get('a'), true, 'the first file fetches at once')
+    fake.nearly('a')
+    await tick()
+    assert.deepEqual(fake.events, ['start a v0', 'start b v1'])
+    assert.equal(fake.mayFetch.get('b'), false, 'b waits while a still asks for chunks')
+    fake.fetched('a')
+    await tick()
+    assert.equal(fake.mayFetch.get('b'), true)
+    fake.end('a')
+    fake.end('b')
+    await done
+  })
+
+  it('lets the next file fetch when the one before fails', async () => {
+    const fake = new FakePull()
+    const done = pullLargeFiles([file('a'), file('b')], verifiers, fake.pullOne)
+    await tick()
+    fake.nearly('a')
+    await tick()
+    assert.equal(fake.mayFetch.get('b'), false)
+    fake.end('a', new Error('a failed'))
+    await tick()
+    assert.equal(fake.mayFetch.get('b'), true)
+    fake.end('b')
+    await assert.rejects(done, /a failed/)
   })
 })
