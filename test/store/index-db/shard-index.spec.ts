@@ -63,6 +63,32 @@ describe('ShardIndex', () => {
     }
   })
 
+  it('records every chunk at its offset, in any hash order, a repeated chunk at its first offset', () => {
+    const index = ShardIndex.open(join(tmp(), 'index.sqlite'))
+    try {
+      const etag = 'd'.repeat(64)
+      // 200 chunks of random hashes (not in hash order), with chunk 7 repeated at 150
+      const manifest = Array.from({ length: 200 }, (_, i) => ({
+        hash: new Uint8Array(randomBytes(32)),
+        length: 100 + i,
+      }))
+      manifest[150] = { hash: manifest[7].hash, length: manifest[7].length }
+      index.putVerifiedBlob({ etag, kind: 'sha256', size: 0, xetHash: new Uint8Array(32) }, manifest)
+      let offset = 0
+      const offsets = manifest.map((c) => {
+        const at = offset
+        offset += c.length
+        return at
+      })
+      for (const [i, c] of manifest.entries()) {
+        const at = i === 150 ? offsets[7] : offsets[i]
+        assert.deepEqual(index.getChunkLocation(c.hash), { etag, offset: at, length: c.length }, `chunk ${i}`)
+      }
+    } finally {
+      index.close()
+    }
+  })
+
   it('looks up a batch of chunk locations in order, unknown and repeated hashes included', () => {
     const index = ShardIndex.open(join(tmp(), 'index.sqlite'))
     try {
