@@ -63,11 +63,7 @@ export class SeederPool {
         this.pause(i)
         continue
       }
-      if (d !== null) {
-        this.resume(i) // a paused process would not hear the stop
-        await this.params.stopDaemon(d)
-        this.running[i] = null
-      }
+      await this.stop(i)
       if (wanted) {
         const started = await this.params.startDaemon(
           this.dirOf(i),
@@ -82,12 +78,16 @@ export class SeederPool {
   }
 
   async stopAll(): Promise<void> {
-    for (const [i, d] of this.running.entries()) {
-      if (d === null) continue
-      this.resume(i)
-      await this.params.stopDaemon(d)
-      this.running[i] = null
-    }
+    for (let i = 0; i < this.running.length; i++) await this.stop(i)
+  }
+
+  /** Stops seeder i if it runs, paused or not. */
+  private async stop(i: number): Promise<void> {
+    const d = this.running[i]
+    if (d === null) return
+    this.resume(i) // a paused process would not hear the stop
+    await this.params.stopDaemon(d)
+    this.running[i] = null
   }
 
   private pause(i: number): void {
