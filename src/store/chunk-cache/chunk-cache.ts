@@ -4,8 +4,6 @@ import { join } from 'node:path'
 import { chunkHash, hashToHex } from '../xet/index.ts'
 import { DEFAULT_CHUNK_CACHE_BYTES } from './constants.ts'
 
-export { DEFAULT_CHUNK_CACHE_BYTES }
-
 export interface ChunkCacheOptions {
   dir: string
   /** Upper bound on the bytes of chunk files kept; default DEFAULT_CHUNK_CACHE_BYTES; 0 disables the cache. */
