@@ -34,8 +34,8 @@ export function peerSource(
         throw err
       }
     },
-    fetchChunks(hashes, { signal }) {
-      return services.chunks.fetchChunks(peer, hashes, { signal })
+    fetchChunks(hashes, { signal, verify }) {
+      return services.chunks.fetchChunks(peer, hashes, { signal, verify })
     },
     async subscribeHave(etag, { signal }) {
       if (services.have === undefined) return null

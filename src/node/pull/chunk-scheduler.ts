@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   onAllAsked?: () => void
   /** Called once, when at most NEARLY_ALL_BATCHES batches' worth of chunks are left to ask for. */
   onNearlyAllAsked?: () => void
+  /** False: peers hand chunks over unchecked, and onChunk's caller checks them (default true). */
+  verify?: boolean
   signal?: AbortSignal
 }
 
@@ -245,13 +247,14 @@ export async function scheduleChunks(
   const batchSignal =
     options.signal === undefined ? losers.signal : AbortSignal.any([options.signal, losers.signal])
 
+  const verify = options.verify ?? true
   const run = async (peer: PeerState, batch: string[]): Promise<void> => {
     const unanswered = new Set(batch)
     const started = performance.now()
     try {
       const hashes = batch.map((k) => wanted.get(k) as Uint8Array)
       let next = 0
-      for await (const reply of peer.source.fetchChunks(hashes, { signal: batchSignal })) {
+      for await (const reply of peer.source.fetchChunks(hashes, { signal: batchSignal, verify })) {
         // Replies come in request order with the hashes asked: the key is then known without hex-encoding.
         const key = reply.hash === hashes[next] ? batch[next] : hashToHex(reply.hash)
         next++

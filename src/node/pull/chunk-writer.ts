@@ -1,5 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { copyParts, joinParts, partsLength, type ByteParts } from '../../store/byte-parts.ts'
+import { chunkHash, HASH_BYTES, initXet } from '../../store/xet/index.ts'
+import type { WriteWorker } from './write-worker.ts'
 
 /** Default bytes of one staging buffer, and how many a writer may hold (allocated as needed). */
 const RUN_BYTES = 2 * 1024 * 1024
@@ -11,9 +13,19 @@ const MAX_RUNS = 4
  */
 const MAX_RUN_AGE_MS = 250
 
+/** A chunk written unchecked that turned out not to match its hash (`got`). */
+export interface BadChunk {
+  tag: number
+  got: Uint8Array
+}
+
 export interface ChunkWriterOptions {
-  /** Called with the tags of writes once their bytes are in the file. */
+  /** Called with the tags of writes once their bytes are in the file (and checked, for those to check). */
   onWritten: (tags: number[]) => void
+  /** Called with the writes to check whose bytes do not match their hash: in the file, but not theirs. */
+  onBad?: (bad: BadChunk[]) => void
+  /** Where runs with chunks to check are checked and written; else they are checked here. */
+  worker?: WriteWorker | null
   /** Size of the file being assembled: no staging buffer is larger. */
   fileSize: number
   runBytes?: number
@@ -27,6 +39,9 @@ interface Run {
   start: number
   length: number
   tags: number[]
+  /** Per tag: where its bytes start in `buf`, and the hash they must have (null: checked before). */
+  offsets: number[]
+  expected: (Uint8Array | null)[]
   /** performance.now() when its first chunk came. */
   openedAt: number
 }
@@ -39,10 +54,16 @@ interface Run {
  * first), or by `flush()`. Chunks are copied, never held: holding them instead (the views of the decrypted
  * messages they came in), each run written with one writev, cost a pulling node ~2 CPU-s more per GiB
  * (1 GiB from one peer, 8 runs alternated with this).
+ *
+ * A chunk written with the hash it must have is checked when its run is written: on the write worker, which
+ * then writes the run (the hashing leaves the event loop; see write-worker.ts), else here. Only the chunks that
+ * match go to `onWritten`; the others go to `onBad`, their bytes in the file until they are written again.
  */
 export class ChunkWriter {
   private readonly fh: FileHandle
   private readonly onWritten: (tags: number[]) => void
+  private readonly onBad: (bad: BadChunk[]) => void
+  private readonly worker: WriteWorker | null
   private readonly runBytes: number
   private readonly maxRuns: number
   /** Open runs by the offset where each ends, oldest first. */
@@ -50,7 +71,7 @@ export class ChunkWriter {
   private readonly free: Buffer[] = []
   private allocated = 0
   private waiters: (() => void)[] = []
-  private readonly writing = new Set<Promise<void>>()
+  private readonly writing = new Set<Promise<unknown>>()
   private readonly maxRunAgeMs: number
   private timer: ReturnType<typeof setTimeout> | null = null
   /** A write started by the timer failed: the next write() or flush() throws it. */
@@ -59,13 +80,23 @@ export class ChunkWriter {
   constructor(fh: FileHandle, options: ChunkWriterOptions) {
     this.fh = fh
     this.onWritten = options.onWritten
+    this.onBad = options.onBad ?? (() => {})
+    this.worker = options.worker ?? null
     this.runBytes = Math.max(1, Math.min(options.runBytes ?? RUN_BYTES, options.fileSize))
     this.maxRuns = options.maxRuns ?? MAX_RUNS
     this.maxRunAgeMs = options.maxRunAgeMs ?? MAX_RUN_AGE_MS
   }
 
-  /** Writes `data` at `position` (now or with its run); `tag` goes to `onWritten` once it is on disk. */
-  async write(data: ByteParts, position: number, tag: number): Promise<void> {
+  /**
+   * Writes `data` at `position` (now or with its run); `tag` goes to `onWritten` once it is on disk, or to
+   * `onBad` if `expected` (the hash it must have) is given and does not match.
+   */
+  async write(
+    data: ByteParts,
+    position: number,
+    tag: number,
+    expected: Uint8Array | null = null,
+  ): Promise<void> {
     this.throwFailure()
     const length = partsLength(data)
     let run = this.runs.get(position)
@@ -75,8 +106,10 @@ export class ChunkWriter {
     }
     if (run === undefined) {
       if (length > this.runBytes) {
-        await writeFully(this.fh, joinParts(data), position)
-        this.onWritten([tag])
+        const bytes = joinParts(data)
+        const bad = expected === null ? [] : checkHere(bytes, [0, length], [expected], [tag])
+        await writeFully(this.fh, bytes, position)
+        this.report([tag], bad)
         return
       }
       run = {
@@ -84,12 +117,16 @@ export class ChunkWriter {
         start: position,
         length: 0,
         tags: [],
+        offsets: [],
+        expected: [],
         openedAt: performance.now(),
       }
       this.arm()
     } else this.runs.delete(position)
+    run.offsets.push(run.length)
     run.length += copyParts(data, run.buf, run.length)
     run.tags.push(tag)
+    run.expected.push(expected)
     const end = run.start + run.length
     // Only a chunk written twice at one offset could end two runs at once; never drop one if it does.
     const clash = this.runs.get(end)
@@ -98,12 +135,18 @@ export class ChunkWriter {
     if (run.length === this.runBytes) await this.writeRun(run)
   }
 
-  /** Writes every open run, and waits for the writes already under way. */
+  /**
+   * Writes every open run, and waits for every write under way to end, even after one fails: the worker's
+   * use the file's descriptor, which the caller closes next.
+   */
   async flush(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
-    for (const run of [...this.runs.values()]) await this.writeRun(run)
-    await Promise.all(this.writing)
+    try {
+      for (const run of [...this.runs.values()]) await this.writeRun(run)
+    } finally {
+      await Promise.allSettled(this.writing)
+    }
     this.throwFailure()
   }
 
@@ -139,7 +182,8 @@ export class ChunkWriter {
       if (buf !== undefined) return buf
       if (this.allocated < this.maxRuns) {
         this.allocated++
-        return Buffer.allocUnsafe(this.runBytes)
+        // Its own ArrayBuffer, never a slice of Node's pool: it may be moved to the write worker.
+        return Buffer.allocUnsafeSlow(this.runBytes)
       }
       const oldest = this.runs.values().next().value
       if (oldest !== undefined) await this.writeRun(oldest)
@@ -151,19 +195,78 @@ export class ChunkWriter {
     const end = run.start + run.length
     if (this.runs.get(end) !== run) return // another caller is writing it
     this.runs.delete(end)
-    const writing = writeFully(this.fh, run.buf.subarray(0, run.length), run.start)
+    const writing = this.persist(run)
     this.writing.add(writing)
+    let bad: BadChunk[]
     try {
-      await writing
+      bad = await writing
     } finally {
       this.writing.delete(writing)
-      this.free.push(run.buf)
+      // Moved to a worker that failed, the buffer is gone: another may be allocated in its place.
+      if (run.buf.byteLength === this.runBytes) this.free.push(run.buf)
+      else this.allocated--
       const waiters = this.waiters
       this.waiters = []
       for (const wake of waiters) wake()
     }
-    this.onWritten(run.tags)
+    this.report(run.tags, bad)
   }
+
+  /** Checks the run's chunks that have a hash to match, and writes it: on the worker when there is one. */
+  private async persist(run: Run): Promise<BadChunk[]> {
+    const spans: number[] = []
+    const expected: Uint8Array[] = []
+    const tags: number[] = []
+    for (let i = 0; i < run.tags.length; i++) {
+      const hash = run.expected[i]
+      if (hash === null) continue
+      const at = run.offsets[i]
+      spans.push(at, (i + 1 < run.offsets.length ? run.offsets[i + 1] : run.length) - at)
+      expected.push(hash)
+      tags.push(run.tags[i])
+    }
+    if (expected.length > 0 && this.worker?.running === true) {
+      const joined = new Uint8Array(expected.length * HASH_BYTES)
+      expected.forEach((hash, k) => joined.set(hash, k * HASH_BYTES))
+      const done = await this.worker.write(
+        this.fh.fd,
+        run.buf,
+        run.length,
+        run.start,
+        Uint32Array.from(spans),
+        joined,
+      )
+      run.buf = Buffer.from(done.buffer.buffer, done.buffer.byteOffset, done.buffer.byteLength)
+      return done.bad.map(({ index, got }) => ({ tag: tags[index], got }))
+    }
+    if (expected.length > 0) await initXet()
+    const bad = checkHere(run.buf, spans, expected, tags)
+    await writeFully(this.fh, run.buf.subarray(0, run.length), run.start)
+    return bad
+  }
+
+  private report(tags: number[], bad: BadChunk[]): void {
+    if (bad.length === 0) {
+      this.onWritten(tags)
+      return
+    }
+    const wrong = new Set(bad.map((b) => b.tag))
+    this.onWritten(tags.filter((tag) => !wrong.has(tag)))
+    this.onBad(bad)
+  }
+}
+
+/** The chunks at `spans` ([offset, length] pairs in `bytes`) that do not hash to `expected`, by tag. */
+function checkHere(bytes: Uint8Array, spans: number[], expected: Uint8Array[], tags: number[]): BadChunk[] {
+  const bad: BadChunk[] = []
+  for (let k = 0; k < expected.length; k++) {
+    const got = chunkHash(bytes.subarray(spans[2 * k], spans[2 * k] + spans[2 * k + 1]))
+    const want = expected[k]
+    let same = got.byteLength === want.byteLength
+    for (let b = 0; same && b < got.byteLength; b++) same = got[b] === want[b]
+    if (!same) bad.push({ tag: tags[k], got })
+  }
+  return bad
 }
 
 async function writeFully(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {

@@ -1,22 +1,29 @@
 import type { BlobManifest } from '../../protocols/sources.ts'
 import type { ByteParts } from '../../store/byte-parts.ts'
 
-/** One chunk answered by a peer: its verified bytes (maybe in pieces), or "I don't have it". */
+/** One chunk answered by a peer: its bytes (maybe in pieces), or "I don't have it". */
 export type ChunkReply = { hash: Uint8Array; data: ByteParts } | { hash: Uint8Array; missing: true }
 
 /**
  * A peer as the download engine sees it. The wire clients implement it over libp2p; tests implement it in
- * memory. Chunks yielded must already be verified against their hash (the chunks client does that).
+ * memory. Chunks yielded must already be verified against their hash (the chunks client does that), unless
+ * asked with `verify: false`: the caller then checks them itself (pullBlobFromPeers, when it writes them).
  */
 export interface PeerSource {
   readonly id: string
   fetchManifest(etag: string, options: { signal?: AbortSignal }): Promise<BlobManifest | null>
-  fetchChunks(hashes: Uint8Array[], options: { signal?: AbortSignal }): AsyncIterable<ChunkReply>
+  fetchChunks(hashes: Uint8Array[], options: ChunkFetchOptions): AsyncIterable<ChunkReply>
   /**
    * The peer's have-map for a blob and its updates; 'none' when it holds no chunk of the blob yet (it may
    * begin it later); null when it cannot tell (no have protocol, or the request failed).
    */
   subscribeHave?(etag: string, options: { signal?: AbortSignal }): Promise<PeerHaves | 'none' | null>
+}
+
+export interface ChunkFetchOptions {
+  signal?: AbortSignal
+  /** False: yield the bytes unchecked (default true). */
+  verify?: boolean
 }
 
 /** Which chunks (by index in the manifest) a peer holds, kept up to date while subscribed. */

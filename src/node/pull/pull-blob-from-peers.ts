@@ -8,11 +8,12 @@ import type { ShardIndex } from '../../store/index-db/shard-index.ts'
 import { readChunk } from '../../store/read-chunk.ts'
 import { chunkHash, hashToHex } from '../../store/xet/index.ts'
 import type { BlobManifest } from '../../protocols/sources.ts'
-import { MAX_BATCH_SIZE } from '../../protocols/chunks/index.ts'
+import { BadChunkError, MAX_BATCH_SIZE } from '../../protocols/chunks/index.ts'
 import { IntegrityError } from '../../protocols/hub/hub-errors.ts'
 import { ChunkProgress } from './chunk-progress.ts'
 import { recordPulledBlob } from './record-blob.ts'
 import { ChunkWriter } from './chunk-writer.ts'
+import { sharedWriteWorker, type WriteWorker } from './write-worker.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { scheduleChunks } from './chunk-scheduler.ts'
 import { HaveMaps } from './have-maps.ts'
@@ -50,6 +51,11 @@ export interface PullBlobFromPeersParams {
   inOrder?: boolean
   /** Where the chunks verified so far are announced and served from while the blob is incomplete. */
   inProgress?: DownloadsInProgress
+  /**
+   * Where chunks from peers are checked (and written); default sharedWriteWorker(). Null checks each chunk
+   * on arrival, on the event loop.
+   */
+  writeWorker?: WriteWorker | null
 }
 
 export interface PullBlobResult {
@@ -107,21 +113,58 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   if (existing === null) progress.bits.fill(0)
   const fh = await open(incomplete, existing === null ? 'w+' : 'r+')
   let done = false
-  // A chunk counts as placed (for resume, and for the peers it is served to) once it is on disk.
+  // Chunks from peers come unchecked when the write worker runs: it checks them as it writes them. One that
+  // does not match is asked again of the other peers, and the peer that sent it is dropped.
+  const worker = params.writeWorker === undefined ? sharedWriteWorker() : params.writeWorker
+  const checkOnWrite = worker !== null && (await worker.started())
+  const sentBy = new Map<string, PeerSource>()
+  const refetch = new Map<string, Uint8Array>()
+  const badPeers = new Set<string>()
+  // A chunk counts as placed (for resume, and for the peers it is served to) once it is on disk and checked.
   const writer = new ChunkWriter(fh, {
     fileSize: manifest.size,
+    worker: checkOnWrite ? worker : null,
     onWritten: (indices) => {
       for (const i of indices) progress.set(i)
       params.inProgress?.mark(etag, indices)
       void progress.save().catch(() => {})
     },
+    onBad: (bad) => {
+      for (const { tag, got } of bad) {
+        const key = keyAt[tag]
+        const { hash, length } = manifest.chunks[tag]
+        if (refetch.has(key)) continue // another place of the same chunk
+        refetch.set(key, hash)
+        const peer = sentBy.get(key)
+        if (peer === undefined) continue
+        result.bytesByPeer[peer.id] -= length
+        if (badPeers.has(peer.id)) continue
+        badPeers.add(peer.id)
+        params.onPeerDropped?.(peer.id, new BadChunkError(peer.id, hash, got))
+      }
+    },
   })
   try {
     await fh.truncate(manifest.size)
     params.inProgress?.begin(manifest, incomplete, progress.bits)
-    const place = async (key: string, data: ByteParts): Promise<void> => {
-      for (const i of occurrences.get(key) ?? []) await writer.write(data, offsets[i], i)
+    /** Writes the chunk at each of its places; `expected` when it still has to be checked. */
+    const place = async (key: string, data: ByteParts, expected: Uint8Array | null = null): Promise<void> => {
+      for (const i of occurrences.get(key) ?? []) await writer.write(data, offsets[i], i, expected)
     }
+    const fromPeer = async (
+      hash: Uint8Array,
+      data: ByteParts,
+      peer: PeerSource,
+      key: string,
+    ): Promise<void> => {
+      const length = partsLength(data)
+      await params.beforeChunk?.(length)
+      if (checkOnWrite) sentBy.set(key, peer)
+      await place(key, data, checkOnWrite ? hash : null)
+      result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + length
+      params.onBytes?.(length, peer.id)
+    }
+    const dropped = (peer: PeerSource, err: unknown): void => params.onPeerDropped?.(peer.id, err)
 
     // Have-maps: which peer holds which chunk, growing while peers still download (rarest first). Asked
     // now, so that their round trips overlap the lookup of local chunks below.
@@ -170,15 +213,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           startAt: params.inOrder === true ? 0 : undefined,
           onAllAsked: params.onAllAsked,
           onNearlyAllAsked: params.onNearlyAllAsked,
+          verify: !checkOnWrite,
         },
-        async (_hash, data, peer, key) => {
-          const length = partsLength(data)
-          await params.beforeChunk?.(length)
-          await place(key, data)
-          result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + length
-          params.onBytes?.(length, peer.id)
-        },
-        (peer, err) => params.onPeerDropped?.(peer.id, err),
+        fromPeer,
+        dropped,
         haves.any ? haves : undefined,
       )
     } finally {
@@ -188,6 +226,33 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
           (h) => h.close(),
           () => {},
         )
+    }
+
+    // Every verdict in: the chunks that did not match are asked again of the peers that sent none such.
+    await writer.flush()
+    for (let round = 1; refetch.size > 0; round++) {
+      const again = new Map(refetch)
+      refetch.clear()
+      const peers = params.peers.filter((peer) => !badPeers.has(peer.id))
+      if (round > MAX_REFETCH_ROUNDS || peers.length === 0) {
+        for (const [key, hash] of again) leftover.set(key, hash)
+        break
+      }
+      const left = await scheduleChunks(
+        again,
+        peers,
+        {
+          batchSize: params.batchSize ?? BATCH_SIZE,
+          window: params.window ?? 4,
+          maxFailures: 3,
+          signal,
+          verify: false,
+        },
+        fromPeer,
+        dropped,
+      )
+      for (const [key, hash] of left) leftover.set(key, hash)
+      await writer.flush()
     }
 
     if (leftover.size > 0) {
@@ -262,6 +327,9 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
  * faster), seeder 2.3-3.0 -> 2.2-2.6 CPU-s.
  */
 const BATCH_SIZE = MAX_BATCH_SIZE
+
+/** Rounds of asking again for chunks that did not match, before what is left goes to the Hub. */
+const MAX_REFETCH_ROUNDS = 3
 
 /** Most bytes asked of the Hub in one Range request. */
 const MAX_HUB_RUN = 16 * 1024 * 1024

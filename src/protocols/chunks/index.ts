@@ -26,17 +26,25 @@ export interface ChunksProtocolInit extends StreamLimitsInit {
  */
 export type FetchedChunk = { hash: Uint8Array; data: Uint8Array[] } | { hash: Uint8Array; missing: true }
 
+export interface FetchChunksOptions extends AbortOptions {
+  /**
+   * False: yield each chunk unchecked, for a caller that checks it itself (off the event loop, as the pull's
+   * writer does). Default true.
+   */
+  verify?: boolean
+}
+
 export interface ChunksProtocol extends Startable {
   readonly protocol: string
   /**
    * Asks a peer for up to `maxBatchSize` chunks and yields them in request order as they arrive, each
-   * verified against its hash. Throws BadChunkError on a chunk that does not match (after yielding the
-   * good ones before it). `signal` cancels mid-batch; leaving the loop early resets the stream.
+   * verified against its hash (unless `verify` is false). Throws BadChunkError on a chunk that does not
+   * match (after yielding the good ones before it). `signal` cancels mid-batch; leaving the loop early resets the stream.
    */
   fetchChunks(
     peer: DialTarget,
     hashes: readonly Uint8Array[],
-    options?: AbortOptions,
+    options?: FetchChunksOptions,
   ): AsyncGenerator<FetchedChunk, void, undefined>
 }
 

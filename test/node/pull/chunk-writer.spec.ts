@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { open, readFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ChunkWriter } from '../../../src/node/pull/chunk-writer.ts'
+import { ChunkWriter, type BadChunk } from '../../../src/node/pull/chunk-writer.ts'
+import { WriteWorker } from '../../../src/node/pull/write-worker.ts'
+import { chunkHash, hashToHex, initXet } from '../../../src/store/xet/index.ts'
 import { useTmpDir } from '../../helpers/tmp-dir.ts'
 
 /** Chunk i covers [offsets[i], offsets[i + 1]) of `data`. */
@@ -150,5 +152,62 @@ describe('ChunkWriter', () => {
     await writer.flush()
     assert.deepEqual(written, [0, 1, 2])
     await fh.close()
+  })
+
+  describe('with the hash each chunk must have', () => {
+    let worker: WriteWorker
+    before(async () => {
+      await initXet()
+      worker = new WriteWorker()
+      assert.equal(await worker.started(), true)
+    })
+    after(async () => await worker.close())
+
+    for (const where of ['on the write worker', 'on the event loop'])
+      it(`checks each chunk as it writes its run, ${where}: a wrong one goes to onBad`, async () => {
+        const data = randomBytes(5 * 70_000 + 1234)
+        const { offsets, chunks } = split(data, [70_000, 70_000, 70_000, 70_000, 70_000 + 1234])
+        const { fh, calls } = await countingFile(data.byteLength)
+        const written: number[] = []
+        const bad: BadChunk[] = []
+        const writer = new ChunkWriter(fh, {
+          fileSize: data.byteLength,
+          runBytes: 200_000,
+          worker: where === 'on the write worker' ? worker : null,
+          onWritten: (t) => written.push(...t),
+          onBad: (b) => bad.push(...b),
+        })
+        // Chunk 1 comes with another chunk's hash (as if a peer had sent the wrong bytes); chunk 3 was
+        // checked before (no hash): it is not checked again.
+        const expected = [chunks[0], chunks[2], chunks[2], null, chunks[4]]
+        for (const i of [4, 0, 3, 1, 2]) {
+          const want = expected[i]
+          await writer.write(chunks[i], offsets[i], i, want === null ? null : chunkHash(want))
+        }
+        await writer.flush()
+        await fh.close()
+        assert.deepEqual(
+          [...written].sort((a, b) => a - b),
+          [0, 2, 3, 4],
+        )
+        assert.deepEqual(
+          bad.map((b) => [b.tag, hashToHex(b.got)]),
+          [[1, hashToHex(chunkHash(chunks[1]))]],
+        )
+        assert.ok((await readFile(join(tmp(), 'blob.incomplete'))).equals(data), 'every run is on disk')
+        // Chunk 3 starts a run of its own (runs grow forward), with nothing in it to check: written here.
+        if (where === 'on the write worker') assert.equal(calls(), 1, 'the worker wrote the runs it checked')
+      })
+
+    it('fails a write that the worker could not make with the system error, and keeps the buffer count', async () => {
+      const data = randomBytes(3 * 65536)
+      const path = join(tmp(), 'read-only')
+      await (await open(path, 'w')).close()
+      const fh = await open(path, 'r')
+      const writer = new ChunkWriter(fh, { fileSize: data.byteLength, worker, onWritten: () => {} })
+      await writer.write(data.subarray(0, 65536), 0, 0, chunkHash(data.subarray(0, 65536)))
+      await assert.rejects(writer.flush(), { code: 'EBADF' })
+      await fh.close()
+    })
   })
 })

@@ -1,12 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ChunkReply, PeerSource } from '../../../src/node/pull/peer-source.ts'
+import type { ChunkFetchOptions, ChunkReply, PeerSource } from '../../../src/node/pull/peer-source.ts'
 import type { BlobManifest } from '../../../src/protocols/sources.ts'
 import { chunkBytes, fileHash, hashToHex, type ChunkInfo } from '../../../src/store/xet/index.ts'
 
 export interface FakePeerOptions {
   /** Chunk indices this peer lacks. */
   lacks?: (i: number) => boolean
-  /** Throw a BadChunkError on the n-th chunk served. */
+  /**
+   * From the n-th chunk served on, chunks are bad: a BadChunkError as the chunks client throws it, or, asked
+   * with `verify: false`, the chunk's bytes with one changed.
+   */
   badAfter?: number
   /** Fail the whole request (connection error) this many times first. */
   failFirst?: number
@@ -52,7 +55,10 @@ export class FakePeer implements PeerSource {
     return this.options.hasManifest === false || etag !== this.manifest.etag ? null : this.manifest
   }
 
-  async *fetchChunks(hashes: Uint8Array[], options: { signal?: AbortSignal }): AsyncIterable<ChunkReply> {
+  /** Chunks handed over with `verify: false` (unchecked). */
+  unchecked = 0
+
+  async *fetchChunks(hashes: Uint8Array[], options: ChunkFetchOptions): AsyncIterable<ChunkReply> {
     this.requests++
     if (this.failures < (this.options.failFirst ?? 0)) {
       this.failures++
@@ -66,7 +72,18 @@ export class FakePeer implements PeerSource {
         yield { hash, missing: true }
         continue
       }
-      if (this.options.badAfter !== undefined && this.served >= this.options.badAfter) {
+      const bad = this.options.badAfter !== undefined && this.served >= this.options.badAfter
+      if (options.verify === false) {
+        this.served++
+        this.unchecked++
+        if (bad) {
+          const wrong = Uint8Array.from(data)
+          wrong[wrong.length >> 1] ^= 0xff
+          yield { hash, data: wrong }
+        } else yield { hash, data }
+        continue
+      }
+      if (bad) {
         const err = new Error(`bad chunk from ${this.id}`)
         err.name = 'BadChunkError'
         throw err

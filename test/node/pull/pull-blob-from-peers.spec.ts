@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pullBlobFromPeers } from '../../../src/node/pull/pull-blob-from-peers.ts'
+import { WriteWorker } from '../../../src/node/pull/write-worker.ts'
 import { blobPath } from '../../../src/store/hf-cache/index.ts'
 import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
 import { chunkBytes, fileHash, hashToHex, initXet } from '../../../src/store/xet/index.ts'
@@ -49,19 +50,31 @@ describe('pullBlobFromPeers', () => {
     assert.deepEqual(await readdir(join(tmp(), 'home', 'downloads')), [], 'progress is dropped when done')
   })
 
-  it('drops a peer that sends a bad chunk and completes from the others', async () => {
-    const bad = await FakePeer.of('bad', etag, data, { badAfter: 2 })
-    const good = await FakePeer.of('good', etag, data)
-    const dropped: string[] = []
-    await pullBlobFromPeers({
-      ...base(),
-      peers: [bad, good],
-      batchSize: 4,
-      onPeerDropped: (id) => dropped.push(id),
+  for (const checked of ['as they are written (the write worker)', 'as they arrive'])
+    it(`drops a peer that sends a bad chunk and completes from the others, chunks checked ${checked}`, async () => {
+      const worker = checked === 'as they arrive' ? null : new WriteWorker()
+      try {
+        const bad = await FakePeer.of('bad', etag, data, { badAfter: 2 })
+        const good = await FakePeer.of('good', etag, data)
+        const dropped: [string, string][] = []
+        await pullBlobFromPeers({
+          ...base(),
+          peers: [bad, good],
+          batchSize: 4,
+          writeWorker: worker,
+          onPeerDropped: (id, err) => dropped.push([id, (err as Error).name]),
+        })
+        // The Hub's xetHash is known: no whole-file hash at the end, the chunks' checks alone kept it right.
+        await assertBlob()
+        assert.deepEqual(dropped, [['bad', 'BadChunkError']])
+        if (worker !== null) {
+          assert.ok(bad.unchecked > 2, 'the peers handed chunks over unchecked')
+          assert.equal(good.unchecked, good.served)
+        } else assert.equal(bad.unchecked + good.unchecked, 0)
+      } finally {
+        await worker?.close()
+      }
     })
-    await assertBlob()
-    assert.deepEqual(dropped, ['bad'])
-  })
 
   it('gets what one peer lacks from another, and survives connection errors', async () => {
     const half = await FakePeer.of('half', etag, data, { lacks: (i) => i % 2 === 0, failFirst: 2 })
