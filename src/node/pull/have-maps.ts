@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Availability } from './chunk-scheduler.ts'
+import type { Availability } from './availability.ts'
 import type { PeerHaves, PeerSource } from './peer-source.ts'
 
 /** Chunks per share of the blob that one of the nodes pulling it at once fetches from elsewhere. */

@@ -87,18 +87,15 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
           yield { hash, missing: true }
           continue
         }
-        // Hashed here, on the thread that receives it (~1 CPU-s per GiB of its time). Off it, measured on the
-        // 2-core VM (1 GiB from one peer, alternated pairs), where waking another thread costs ~80-100 us:
+        // Hashed here, on the thread that receives it, unless the caller checks chunks itself (verify: false):
+        // a pull does, on the worker that writes them (node/pull/write-worker.ts). Hashing them off this thread
+        // before handing them out did not pay, measured on the 2-core VM where waking another thread costs ~80-100 us:
         // - a message to a worker per chunk, the chunk copied into it: more CPU and memory than it saved;
         // - chunks copied into a SharedArrayBuffer, verdicts read with Atomics: V8 copies into and out of
         //   shared memory byte by byte when source and target are unequally aligned, as a chunk in the
         //   transport's buffers is (25-45 us per 64 KiB, not ~3): the receiver used ~1.4 CPU-s more;
         // - chunks gathered 8-32 at a time in buffers moved to a worker and back: the copy in, the messages
         //   and the wake-ups cost this thread what hashing did (median 7.38 against 6.75 s).
-        // A prototype that paid: the writer's worker hashes each 2 MiB write buffer and writes it (in place
-        // of the thread pool's write): 1.2 CPU-s per GiB off this thread, a pull ~6% faster. But a chunk is
-        // then checked after it is handed out: a bad one must be caught, its peer dropped and the chunk asked
-        // again after the fact. Not built yet.
         if (verify) {
           const got = chunkHash(answer.data)
           if (!sameHash(got, hash)) throw new BadChunkError(remotePeer.toString(), hash, got)

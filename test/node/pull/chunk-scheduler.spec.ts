@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { scheduleChunks, type Availability } from '../../../src/node/pull/chunk-scheduler.ts'
+import type { Availability } from '../../../src/node/pull/availability.ts'
+import { scheduleChunks } from '../../../src/node/pull/chunk-scheduler.ts'
 import type { ChunkReply, PeerSource } from '../../../src/node/pull/peer-source.ts'
 import { hashToHex } from '../../../src/store/xet/index.ts'
 import { joinParts } from '../../../src/store/byte-parts.ts'
