@@ -199,7 +199,7 @@ describe('ChunkWriter', () => {
         if (where === 'on the write worker') assert.equal(calls(), 1, 'the worker wrote the runs it checked')
       })
 
-    it('fails a write that the worker could not make with the system error, and keeps the buffer count', async () => {
+    it('fails a write that the worker could not make with the system error and its code', async () => {
       const data = randomBytes(3 * 65536)
       const path = join(tmp(), 'read-only')
       await (await open(path, 'w')).close()
