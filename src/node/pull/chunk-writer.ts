@@ -107,6 +107,7 @@ export class ChunkWriter {
     if (run === undefined) {
       if (length > this.runBytes) {
         const bytes = joinParts(data)
+        if (expected !== null) await initXet()
         const bad = expected === null ? [] : checkHere(bytes, [0, length], [expected], [tag])
         await writeFully(this.fh, bytes, position)
         this.report([tag], bad)

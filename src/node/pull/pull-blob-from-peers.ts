@@ -77,6 +77,8 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   const { cacheDir, repo, etag, signal } = params
   const kind = etagKind(etag)
   if (kind === null) throw new IntegrityError(`not a blob etag: ${etag}`)
+  // Started (the first time) while the manifest comes.
+  const worker = params.writeWorker === undefined ? sharedWriteWorker() : params.writeWorker
   const manifest = await findManifest(params)
   const offsets: number[] = []
   let pos = 0
@@ -115,7 +117,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
   let done = false
   // Chunks from peers come unchecked when the write worker runs: it checks them as it writes them. One that
   // does not match is asked again of the other peers, and the peer that sent it is dropped.
-  const worker = params.writeWorker === undefined ? sharedWriteWorker() : params.writeWorker
   const checkOnWrite = worker !== null && (await worker.started())
   const sentBy = new Map<string, PeerSource>()
   const refetch = new Map<string, Uint8Array>()
