@@ -203,8 +203,9 @@ let poolReadsUntil = 0
  * come from the page cache (a seeder's usual case) they are made here, synchronously: ~30-60 us for a group
  * of chunks, where handing a read to the thread pool costs the event loop ~100 us by itself on the 2-core
  * VM (it wakes a pool thread). A seeder serving 1 GiB, two rounds of 5 alternated pairs: 3.05 and 3.34
- * against 3.45 and 3.75 CPU-s; the pull 6.04 and 5.85 against 6.50 and 6.25 s (medians). A read slower than SLOW_READ_MS (the disk) sends reads to the thread
- * pool for POOL_AFTER_SLOW_MS, so that a cold disk does not hold up the event loop for long.
+ * against 3.45 and 3.75 CPU-s; the pull 6.04 and 5.85 against 6.50 and 6.25 s (medians). A read slower than
+ * SLOW_READ_MS (the disk) sends reads to the thread pool for POOL_AFTER_SLOW_MS, so that a cold disk does
+ * not hold up the event loop for long.
  */
 async function readAt(fh: FileHandle, targets: Uint8Array[], position: number): Promise<number> {
   const started = performance.now()

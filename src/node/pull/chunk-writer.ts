@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { copyParts, joinParts, partsLength, type ByteParts } from '../../store/byte-parts.ts'
-import { chunkHash, HASH_BYTES, initXet } from '../../store/xet/index.ts'
+import { chunkHash, HASH_BYTES, initXet, sameHash } from '../../store/xet/index.ts'
 import type { WriteWorker } from './write-worker.ts'
 
 /** Default bytes of one staging buffer, and how many a writer may hold (allocated as needed). */
@@ -262,10 +262,7 @@ function checkHere(bytes: Uint8Array, spans: number[], expected: Uint8Array[], t
   const bad: BadChunk[] = []
   for (let k = 0; k < expected.length; k++) {
     const got = chunkHash(bytes.subarray(spans[2 * k], spans[2 * k] + spans[2 * k + 1]))
-    const want = expected[k]
-    let same = got.byteLength === want.byteLength
-    for (let b = 0; same && b < got.byteLength; b++) same = got[b] === want[b]
-    if (!same) bad.push({ tag: tags[k], got })
+    if (!sameHash(got, expected[k])) bad.push({ tag: tags[k], got })
   }
   return bad
 }

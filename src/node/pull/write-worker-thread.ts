@@ -6,6 +6,7 @@ import { writeSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 import { createKeyedBlake3 } from '../../store/xet/keyed-blake3.ts'
 import { DATA_KEY, HASH_BYTES } from '../../store/xet/constants.ts'
+import { sameHash } from '../../store/xet/same-hash.ts'
 import type { WriteJob, WriteReply } from './write-worker-protocol.ts'
 
 const port = parentPort
@@ -20,10 +21,7 @@ function run(job: WriteJob): WriteReply {
   for (let i = 0; i < job.spans.length / 2; i++) {
     const start = job.spans[2 * i]
     const hash = hasher.digest(bytes.subarray(start, start + job.spans[2 * i + 1]))
-    const at = i * HASH_BYTES
-    let same = true
-    for (let b = 0; same && b < HASH_BYTES; b++) same = hash[b] === job.expected[at + b]
-    if (!same) {
+    if (!sameHash(hash, job.expected.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES))) {
       bad.push(i)
       got.push(hash)
     }

@@ -1,5 +1,5 @@
 import { InvalidParametersError } from '@libp2p/interface'
-import { HASH_BYTES, MAX_CHUNK_SIZE, chunkHash, hashToHex, initXet } from '../../store/xet/index.ts'
+import { HASH_BYTES, MAX_CHUNK_SIZE, chunkHash, hashToHex, initXet, sameHash } from '../../store/xet/index.ts'
 import { MESSAGE_TIMEOUT } from '../wire/constants.ts'
 import { FramedStream } from '../wire/framed-stream.ts'
 import { ProtocolService } from '../wire/protocol-service.ts'
@@ -87,9 +87,10 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
           yield { hash, missing: true }
           continue
         }
-        // Hashed here, on the thread that receives it, unless the caller checks chunks itself (verify: false):
-        // a pull does, on the worker that writes them (node/pull/write-worker.ts). Hashing them off this thread
-        // before handing them out did not pay, measured on the 2-core VM where waking another thread costs ~80-100 us:
+        // Hashed here, on the thread that receives it, unless the caller checks chunks itself (verify:
+        // false): a pull does, on the worker that writes them (node/pull/write-worker.ts). Hashing them off
+        // this thread before handing them out did not pay, measured on the 2-core VM, where waking another
+        // thread costs ~80-100 us:
         // - a message to a worker per chunk, the chunk copied into it: more CPU and memory than it saved;
         // - chunks copied into a SharedArrayBuffer, verdicts read with Atomics: V8 copies into and out of
         //   shared memory byte by byte when source and target are unequally aligned, as a chunk in the
@@ -159,11 +160,4 @@ export class DefaultChunksProtocol extends ProtocolService implements ChunksProt
       return data
     })
   }
-}
-
-/** A plain loop: `every` with a callback cost the receiver ~50 ms per GiB (16,384 chunks). */
-function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
 }

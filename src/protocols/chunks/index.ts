@@ -39,7 +39,8 @@ export interface ChunksProtocol extends Startable {
   /**
    * Asks a peer for up to `maxBatchSize` chunks and yields them in request order as they arrive, each
    * verified against its hash (unless `verify` is false). Throws BadChunkError on a chunk that does not
-   * match (after yielding the good ones before it). `signal` cancels mid-batch; leaving the loop early resets the stream.
+   * match (after yielding the good ones before it). `signal` cancels mid-batch; leaving the loop early
+   * resets the stream.
    */
   fetchChunks(
     peer: DialTarget,

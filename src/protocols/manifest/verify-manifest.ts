@@ -1,4 +1,4 @@
-import { MAX_CHUNK_SIZE, fileHash, hashToHex } from '../../store/xet/index.ts'
+import { MAX_CHUNK_SIZE, fileHash, hashToHex, sameHash } from '../../store/xet/index.ts'
 import { BadManifestError } from './errors.ts'
 import type { ManifestHeader } from './messages.ts'
 import type { BlobManifest } from '../sources.ts'
@@ -38,21 +38,17 @@ export function verifyManifest(
     throw new BadManifestError(peer, `chunk lengths sum to ${total}, not the size ${header.size}`)
   }
   const root = fileHash(chunks)
-  if (!sameBytes(root, header.xetHash)) {
+  if (!sameHash(root, header.xetHash)) {
     throw new BadManifestError(
       peer,
       `chunks hash to ${hashToHex(root)}, not the announced ${hashToHex(header.xetHash)}`,
     )
   }
-  if (expectedXetHash !== undefined && !sameBytes(root, expectedXetHash)) {
+  if (expectedXetHash !== undefined && !sameHash(root, expectedXetHash)) {
     throw new BadManifestError(
       peer,
       `xetHash ${hashToHex(root)} is not the expected ${hashToHex(expectedXetHash)}`,
     )
   }
   return { etag: header.etag, size: header.size, xetHash: header.xetHash, chunks }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i])
 }

@@ -1,6 +1,7 @@
 export type { ChunkInfo, ChunkRef } from './types.ts'
 export { initXet, chunkHash } from './keyed-hashers.ts'
 export { hashToHex, hexToHash } from './hash-hex.ts'
+export { sameHash } from './same-hash.ts'
 export { xorbHash, fileHash } from './merkle-hash.ts'
 export { ChunkBoundaryScanner } from './boundary-scanner.ts'
 export { XetChunker, type XetChunkerOptions } from './xet-chunker.ts'
