@@ -15,7 +15,7 @@ import { recordPulledBlob } from './record-blob.ts'
 import { ChunkWriter } from './chunk-writer.ts'
 import { sharedWriteWorker, type WriteWorker } from './write-worker.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
-import { scheduleChunks } from './chunk-scheduler.ts'
+import { scheduleChunks, type SchedulerOptions } from './chunk-scheduler.ts'
 import { HaveMaps } from './have-maps.ts'
 import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
 
@@ -166,6 +166,14 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       params.onBytes?.(length, peer.id)
     }
     const dropped = (peer: PeerSource, err: unknown): void => params.onPeerDropped?.(peer.id, err)
+    // How chunks are asked of peers, the first time and again.
+    const asking: SchedulerOptions = {
+      batchSize: params.batchSize ?? BATCH_SIZE,
+      window: params.window ?? 4,
+      maxFailures: 3,
+      signal,
+      verify: !checkOnWrite,
+    }
 
     // Have-maps: which peer holds which chunk, growing while peers still download (rarest first). Asked
     // now, so that their round trips overlap the lookup of local chunks below.
@@ -207,14 +215,10 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         wanted,
         params.peers,
         {
-          batchSize: params.batchSize ?? BATCH_SIZE,
-          window: params.window ?? 4,
-          maxFailures: 3,
-          signal,
+          ...asking,
           startAt: params.inOrder === true ? 0 : undefined,
           onAllAsked: params.onAllAsked,
           onNearlyAllAsked: params.onNearlyAllAsked,
-          verify: !checkOnWrite,
         },
         fromPeer,
         dropped,
@@ -239,19 +243,7 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
         for (const [key, hash] of again) leftover.set(key, hash)
         break
       }
-      const left = await scheduleChunks(
-        again,
-        peers,
-        {
-          batchSize: params.batchSize ?? BATCH_SIZE,
-          window: params.window ?? 4,
-          maxFailures: 3,
-          signal,
-          verify: false,
-        },
-        fromPeer,
-        dropped,
-      )
+      const left = await scheduleChunks(again, peers, asking, fromPeer, dropped)
       for (const [key, hash] of left) leftover.set(key, hash)
       await writer.flush()
     }
