@@ -6,14 +6,22 @@ import { decodeManifest, encodeManifest } from '../../../src/store/index-db/mani
 import { ShardIndex } from '../../../src/store/index-db/shard-index.ts'
 import { useTmpDir } from '../../helpers/tmp-dir.ts'
 
+/** `count` chunks of random hashes, chunk i `lengthOf(i)` bytes long. */
+function randomChunks(
+  count: number,
+  lengthOf: (i: number) => number,
+): { hash: Uint8Array; length: number }[] {
+  return Array.from({ length: count }, (_, i) => ({
+    hash: new Uint8Array(randomBytes(32)),
+    length: lengthOf(i),
+  }))
+}
+
 describe('ShardIndex', () => {
   const tmp = useTmpDir()
 
   it('round-trips manifests and refuses a malformed one', () => {
-    const chunks = Array.from({ length: 5 }, (_, i) => ({
-      hash: new Uint8Array(randomBytes(32)),
-      length: 1000 * i,
-    }))
+    const chunks = randomChunks(5, (i) => 1000 * i)
     assert.deepEqual(decodeManifest(encodeManifest(chunks)), chunks)
     assert.throws(() => decodeManifest(new Uint8Array(35)), { name: 'ManifestFormatError' })
   })
@@ -68,10 +76,7 @@ describe('ShardIndex', () => {
     try {
       const etag = 'd'.repeat(64)
       // 200 chunks of random hashes (not in hash order), with chunk 7 repeated at 150
-      const manifest = Array.from({ length: 200 }, (_, i) => ({
-        hash: new Uint8Array(randomBytes(32)),
-        length: 100 + i,
-      }))
+      const manifest = randomChunks(200, (i) => 100 + i)
       manifest[150] = { hash: manifest[7].hash, length: manifest[7].length }
       index.putVerifiedBlob({ etag, kind: 'sha256', size: 0, xetHash: new Uint8Array(32) }, manifest)
       let offset = 0
@@ -93,10 +98,7 @@ describe('ShardIndex', () => {
     const index = ShardIndex.open(join(tmp(), 'index.sqlite'))
     try {
       const etag = 'b'.repeat(64)
-      const manifest = Array.from({ length: 100 }, (_, i) => ({
-        hash: new Uint8Array(randomBytes(32)),
-        length: 1000 + i,
-      }))
+      const manifest = randomChunks(100, (i) => 1000 + i)
       const size = manifest.reduce((n, c) => n + c.length, 0)
       index.putVerifiedBlob({ etag, kind: 'sha256', size, xetHash: new Uint8Array(32) }, manifest)
       // Recorded in statements of 64 rows and a shorter last one: every chunk at its own offset.
