@@ -255,6 +255,109 @@ describe('scheduleChunks under the global limit', () => {
   })
 })
 
+describe('scheduleChunks when this node’s CPU is the limit (saturated)', () => {
+  /** Seeders holding every chunk; each records the batches it got and the most it had out at once. */
+  function seeders(ids: string[], failAfter = new Map<string, number>()) {
+    const got = new Map<string, number>()
+    const asked = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]))
+    const most = { total: 0, now: 0 }
+    const peers: PeerSource[] = ids.map((id) => ({
+      id,
+      fetchManifest: async () => null,
+      async *fetchChunks(hashes): AsyncIterable<ChunkReply> {
+        const n = (got.get(id) ?? 0) + 1
+        got.set(id, n)
+        if (n > (failAfter.get(id) ?? Infinity)) throw new Error(`${id} is gone`)
+        most.now++
+        most.total = Math.max(most.total, most.now)
+        try {
+          for (const h of hashes) {
+            asked.get(id)?.add(hashToHex(h))
+            await sleep(1)
+            yield { hash: h, data: h }
+          }
+        } finally {
+          most.now--
+        }
+      },
+    }))
+    return { peers, got, asked, most }
+  }
+
+  it('asks one seeder, with at most a window of batches out, while saturated', async () => {
+    const { peers, asked, most } = seeders(['p1', 'p2', 'p3', 'p4'])
+    const left = await scheduleChunks(
+      keys(200),
+      peers,
+      { batchSize: 4, window: 3, maxWindow: 3, maxFailures: 3, maxInFlight: 8, saturated: () => true },
+      async () => {},
+    )
+    assert.equal(left.size, 0)
+    assert.equal(asked.get('p1')?.size, 200)
+    // The others only got the endgame's second requests, for chunks still on their way from p1.
+    const others = ['p2', 'p3', 'p4'].flatMap((id) => [...(asked.get(id) ?? [])])
+    assert.ok(others.length <= 3 * 4, `${others.length} chunks asked of the others`)
+    assert.ok(most.total <= 3, `${most.total} batches were out at once`)
+  })
+
+  it('spreads the batches over every seeder again once no longer saturated', async () => {
+    const { peers, got } = seeders(['p1', 'p2', 'p3', 'p4'])
+    let batches = 0
+    const left = await scheduleChunks(
+      keys(400),
+      peers,
+      {
+        batchSize: 4,
+        window: 2,
+        maxWindow: 2,
+        maxFailures: 3,
+        maxInFlight: 8,
+        saturated: () => ++batches < 20,
+      },
+      async () => {},
+    )
+    assert.equal(left.size, 0)
+    for (const id of ['p2', 'p3', 'p4'])
+      assert.ok((got.get(id) ?? 0) >= 5, `${id} got ${got.get(id)} batches`)
+  })
+
+  it('moves to another seeder when the one it kept to fails', async () => {
+    const { peers, got } = seeders(['p1', 'p2', 'p3'], new Map([['p1', 5]]))
+    const dropped: string[] = []
+    const left = await scheduleChunks(
+      keys(200),
+      peers,
+      { batchSize: 4, window: 2, maxWindow: 2, maxFailures: 1, maxInFlight: 8, saturated: () => true },
+      async () => {},
+      (peer) => dropped.push(peer.id),
+    )
+    assert.equal(left.size, 0)
+    assert.deepEqual(dropped, ['p1'])
+    assert.ok((got.get('p2') ?? 0) + (got.get('p3') ?? 0) >= 40)
+  })
+
+  it('shares the batches as usual when a peer is pulling the blob itself (a co-leecher), saturated or not', async () => {
+    const { peers, got } = seeders(['p1', 'p2', 'p3'])
+    const availability: Availability = {
+      has: () => null,
+      mayGain: () => false,
+      onChange: () => {},
+      isCoLeecher: (id) => id === 'p3',
+    }
+    const left = await scheduleChunks(
+      keys(200),
+      peers,
+      { batchSize: 4, window: 2, maxWindow: 2, maxFailures: 3, maxInFlight: 8, saturated: () => true },
+      async () => {},
+      undefined,
+      availability,
+    )
+    assert.equal(left.size, 0)
+    for (const id of ['p1', 'p2', 'p3'])
+      assert.ok((got.get(id) ?? 0) >= 8, `${id} got ${got.get(id)} batches`)
+  })
+})
+
 describe('scheduleChunks: where a pull begins', () => {
   it('begins at startAt in the blob and wraps around, so nodes pulling at once ask a seeder for different chunks', async () => {
     const wanted = keys(40)
