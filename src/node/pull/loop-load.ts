@@ -20,7 +20,8 @@ type Utilization = (current?: EventLoopUtilization, previous?: EventLoopUtilizat
  * Whether this process's CPU is what limits its pulls: its event loop has lately been busy nearly all the
  * time while chunks came in fast. Then asking more peers cannot make a pull faster. Measured lazily, when
  * asked, over the time since the last sample (at least SAMPLE_MS), with hysteresis both ways: a short busy
- * moment (a file's end and the next one's start) does not make it saturated, nor one quiet moment not.
+ * moment (a file's end and the next one's start) does not make it saturated, and one quieter moment does
+ * not end it.
  */
 export class LoopLoad {
   private last: EventLoopUtilization
