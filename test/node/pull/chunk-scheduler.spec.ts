@@ -256,7 +256,7 @@ describe('scheduleChunks under the global limit', () => {
 })
 
 describe('scheduleChunks when this node’s CPU is the limit (saturated)', () => {
-  /** Seeders holding every chunk; each records the batches it got and the most it had out at once. */
+  /** Seeders holding every chunk: the batches and chunks each was asked for, and the most batches out at once. */
   function seeders(ids: string[], failAfter = new Map<string, number>()) {
     const got = new Map<string, number>()
     const asked = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]))
