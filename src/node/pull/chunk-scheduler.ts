@@ -25,11 +25,6 @@ export interface SchedulerOptions {
   onNearlyAllAsked?: () => void
   /** False: peers hand chunks over unchecked, and onChunk's caller checks them (default true). */
   verify?: boolean
-  /**
-   * True while this node's own CPU limits the pull (its event loop nearly always busy: see LoopLoad). Then
-   * the batches go to as few seeders as keep it busy. Default: never.
-   */
-  saturated?: () => boolean
   signal?: AbortSignal
 }
 
@@ -43,8 +38,6 @@ interface PeerState {
   missing: Set<string>
   /** Chunks in flight to this peer. */
   asked: Set<string>
-  /** Chunks it has sent in this pull. */
-  received: number
   /** When its last failure was counted (performance.now()); batches started before it fail uncounted. */
   failedAt: number
   /**
@@ -127,7 +120,6 @@ export async function scheduleChunks(
     dead: false,
     missing: new Set(),
     asked: new Set(),
-    received: 0,
     failedAt: -Infinity,
     view: null,
     leftToOwnersAt: -Infinity,
@@ -171,9 +163,6 @@ export async function scheduleChunks(
     peer.view = held.length === pending.size ? 'all' : new Set(held)
     return peer.view
   }
-  /** Every live peer holds every chunk still wanted, and none is pulling the blob itself. */
-  const allSeeders = (): boolean =>
-    states.every((p) => p.dead || (viewOf(p) === 'all' && availability?.isCoLeecher?.(p.source.id) !== true))
   /** A chunk goes back in the queue (its request failed, or the peer lacked it). */
   const requeue = (key: string): void => {
     pending.add(key)
@@ -260,7 +249,6 @@ export async function scheduleChunks(
         if (!wanted.has(key)) continue // an endgame duplicate that lost the race
         wanted.delete(key)
         lastProgress = Date.now()
-        peer.received++
         if (availability?.isCoLeecher?.(peer.source.id) !== true) fromSeeders++
         placing++
         try {
@@ -326,22 +314,11 @@ export async function scheduleChunks(
       return pause <= 0 && rescan <= 0
     })
     // Free slots go to the peer with the fewest batches out, so under the global limit each peer gets its
-    // share (its own window still bounds it). But when this node's CPU is the limit and the peers are all
-    // seeders, more peers cannot make the pull faster, only dearer: each connection with batches out costs
-    // both ends wake-ups and frames. Then the batches go to the seeder that has sent the most (one window's
-    // worth), and the others get them again once this node has CPU to spare. Swarm benchmark, 1 leecher from
-    // 4 uncapped seeders on the 2-core VM, 5 runs each way alternated with 1 seeder: the seeders other than
-    // the first served ~20 MB each instead of ~270, and the CPU-s above the 1-seeder runs (leecher plus
-    // seeders, medians) fell from ~2.0 to ~1.4; the speed against 1 seeder, 0.90x against 0.85x (median of
-    // the pairs' ratios), is within the machine's noise.
-    const concentrate = options.saturated?.() === true && allSeeders()
-    const limit = concentrate ? Math.min(maxInFlight, options.maxWindow ?? MAX_WINDOW) : maxInFlight
-    while (running < limit) {
+    // share (its own window still bounds it).
+    while (running < maxInFlight) {
       let peer: PeerState | undefined
-      for (const p of ready) {
-        if (p.inFlight >= p.window) continue
-        if (peer === undefined || (concentrate ? busier(p, peer) : p.inFlight < peer.inFlight)) peer = p
-      }
+      for (const p of ready)
+        if (p.inFlight < p.window && (peer === undefined || p.inFlight < peer.inFlight)) peer = p
       if (peer === undefined) break
       const batch = pick(peer)
       if (batch.length === 0) {
@@ -389,11 +366,6 @@ export async function scheduleChunks(
   }
   losers.abort(new Error('every chunk is in'))
   return wanted
-}
-
-/** The peer that has sent more, or as much with more batches out: the one a saturated pull keeps to. */
-function busier(p: PeerState, than: PeerState): boolean {
-  return p.received > than.received || (p.received === than.received && p.inFlight > than.inFlight)
 }
 
 /**

@@ -16,7 +16,6 @@ import { ChunkWriter } from './chunk-writer.ts'
 import { sharedWriteWorker, type WriteWorker } from './write-worker.ts'
 import type { DownloadsInProgress } from './downloads-in-progress.ts'
 import { scheduleChunks, type SchedulerOptions } from './chunk-scheduler.ts'
-import { processLoopLoad } from './loop-load.ts'
 import { HaveMaps } from './have-maps.ts'
 import { ChunksUnavailableError, NoManifestError, type PeerSource } from './peer-source.ts'
 
@@ -165,7 +164,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       await place(key, data, checkOnWrite ? hash : null)
       result.bytesByPeer[peer.id] = (result.bytesByPeer[peer.id] ?? 0) + length
       params.onBytes?.(length, peer.id)
-      processLoopLoad.received(length)
     }
     const dropped = (peer: PeerSource, err: unknown): void => params.onPeerDropped?.(peer.id, err)
     // How chunks are asked of peers, the first time and again.
@@ -175,7 +173,6 @@ export async function pullBlobFromPeers(params: PullBlobFromPeersParams): Promis
       maxFailures: 3,
       signal,
       verify: !checkOnWrite,
-      saturated: () => processLoopLoad.isSaturated(),
     }
 
     // Have-maps: which peer holds which chunk, growing while peers still download (rarest first). Asked
