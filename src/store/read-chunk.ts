@@ -1,4 +1,4 @@
-import { readSync, readvSync } from 'node:fs'
+import { readvSync } from 'node:fs'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { SyncReads } from './sync-reads.ts'
 import type { ChunkCache } from './chunk-cache/chunk-cache.ts'
@@ -205,10 +205,7 @@ async function readAt(fh: FileHandle, targets: Uint8Array[], position: number): 
   const started = performance.now()
   if (syncReads.allowed(started)) {
     try {
-      const n =
-        targets.length === 1
-          ? readSync(fh.fd, targets[0], 0, targets[0].byteLength, position)
-          : readvSync(fh.fd, targets, position)
+      const n = readvSync(fh.fd, targets, position)
       const ended = performance.now()
       syncReads.record(ended - started, ended)
       return n
@@ -217,11 +214,7 @@ async function readAt(fh: FileHandle, targets: Uint8Array[], position: number): 
     }
   }
   try {
-    const { bytesRead } =
-      targets.length === 1
-        ? await fh.read(targets[0], 0, targets[0].byteLength, position)
-        : await fh.readv(targets, position)
-    return bytesRead
+    return (await fh.readv(targets, position)).bytesRead
   } catch {
     return -1
   }
