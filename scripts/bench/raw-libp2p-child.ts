@@ -3,10 +3,12 @@
  * transport stack (TCP + Noise + Yamux, options from src/node/libp2p-node.ts), no chunking, no hashing.
  *   node scripts/bench/raw-libp2p-child.ts --role sender --files A,B
  *     listens on 127.0.0.1, prints `raw-libp2p listening <multiaddr>`; every stream of the bench protocol
- *     gets the files' bytes (read in 1 MiB blocks, `send()` + `onDrain()`), then is closed.
- *   node scripts/bench/raw-libp2p-child.ts --role receiver --dial MULTIADDR
- *     dials, prints `raw-libp2p ready`; for each stdin line `go FILE` opens a stream, writes what arrives
- *     to FILE in arrival order, prints `done <bytes>`.
+ *     gets the files' bytes (read in 1 MiB blocks, `send()` + `onDrain()`), then is closed. A file given
+ *     as `PATH@OFFSET+LENGTH` sends only those bytes of it (a swarm's sender serving its share).
+ *   node scripts/bench/raw-libp2p-child.ts --role receiver --dial MULTIADDR[,MULTIADDR...]
+ *     dials each sender, prints `raw-libp2p ready`; for each stdin line `go FILE[,FILE...]` (one file per
+ *     sender) opens a stream to every sender at once, writes what each sends to its file in arrival order,
+ *     prints `done <bytes>` (all senders together).
  * Both run until SIGTERM (the receiver also until stdin ends). The parent bounds every wait.
  */
 import { open, type FileHandle } from 'node:fs/promises'
@@ -43,14 +45,26 @@ async function runSender(files: string[]): Promise<Libp2p> {
   return node
 }
 
-async function sendFile(stream: Stream, path: string): Promise<void> {
+/** `PATH`, or `PATH@OFFSET+LENGTH` for a range of it. */
+function parseFileSpec(spec: string): { path: string; offset: number; length: number } {
+  const m = /^(.+)@(\d+)\+(\d+)$/.exec(spec)
+  return m === null
+    ? { path: spec, offset: 0, length: Infinity }
+    : { path: m[1], offset: Number(m[2]), length: Number(m[3]) }
+}
+
+async function sendFile(stream: Stream, spec: string): Promise<void> {
+  const { path, offset, length } = parseFileSpec(spec)
   const fh = await open(path, 'r')
   try {
-    for (;;) {
+    let sent = 0
+    while (sent < length) {
       // A fresh buffer per block: the stream keeps a reference until the bytes are on the wire.
       const block = Buffer.allocUnsafe(BLOCK_BYTES)
-      const { bytesRead } = await fh.read(block, 0, BLOCK_BYTES, null)
+      const want = Math.min(BLOCK_BYTES, length - sent)
+      const { bytesRead } = await fh.read(block, 0, want, offset + sent)
       if (bytesRead === 0) return
+      sent += bytesRead
       if (!stream.send(block.subarray(0, bytesRead))) await stream.onDrain()
     }
   } finally {
@@ -58,16 +72,21 @@ async function sendFile(stream: Stream, path: string): Promise<void> {
   }
 }
 
-async function runReceiver(target: string): Promise<Libp2p> {
+async function runReceiver(targets: string[]): Promise<Libp2p> {
   const node = await createNode([])
-  await node.dial(multiaddr(target))
+  await Promise.all(targets.map((t) => node.dial(multiaddr(t))))
   console.log('raw-libp2p ready')
   const lines = createInterface({ input: process.stdin })
   lines.on('line', (line) => {
     const m = /^go (.+)$/.exec(line)
     if (m === null) return
-    receiveInto(node, target, m[1]).then(
-      (bytes) => console.log(`done ${bytes}`),
+    const paths = m[1].split(',')
+    if (paths.length !== targets.length) {
+      console.log(`failed want ${targets.length} files, one per sender`)
+      return
+    }
+    Promise.all(targets.map((t, i) => receiveInto(node, t, paths[i]))).then(
+      (counts) => console.log(`done ${counts.reduce((a, b) => a + b, 0)}`),
       (err: Error) => console.log(`failed ${err.message}`),
     )
   })
@@ -116,9 +135,12 @@ function drainInto(stream: Stream, fh: FileHandle): Promise<number> {
 
 let node: Libp2p
 if (values.role === 'sender' && values.files !== undefined) node = await runSender(values.files.split(','))
-else if (values.role === 'receiver' && values.dial !== undefined) node = await runReceiver(values.dial)
+else if (values.role === 'receiver' && values.dial !== undefined)
+  node = await runReceiver(values.dial.split(','))
 else {
-  console.error('usage: raw-libp2p-child.ts --role sender --files A,B | --role receiver --dial MULTIADDR')
+  console.error(
+    'usage: raw-libp2p-child.ts --role sender --files A,B | --role receiver --dial MULTIADDR[,MULTIADDR...]',
+  )
   process.exit(2)
 }
 process.once('SIGTERM', () => void stopAndExit(node))

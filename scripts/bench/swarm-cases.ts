@@ -1,4 +1,7 @@
-/** The timed transfers of the swarm benchmark: leechers pulling from seeder daemons, and Helia's bitswap. */
+/**
+ * The timed transfers of the swarm benchmark: leechers pulling from seeder daemons, Helia's bitswap, and raw
+ * libp2p streams.
+ */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchDaemon } from './bench-daemon.ts'
@@ -23,7 +26,7 @@ export interface CaseFigures {
   rssLeecherPeak: number
   /** Bytes the seeders sent: the leechers' `bytesByPeer` for them (ours), the bytes written (baselines). */
   bytesFromSeeders: number
-  /** Ours only: what each seeder sent (to all leechers), in the order of the seeders. */
+  /** Ours and raw: what each seeder sent (to all leechers), in the order of the seeders. */
   bytesBySeeder?: number[]
   /** Ours only: each leecher's bytes by sending peer id. */
   bytesByPeer?: Record<string, number>[]
@@ -205,6 +208,89 @@ export async function startHeliaSeeders(
   } catch (err) {
     await Promise.all(seeders.map((s) => s.child.close()))
     throw err
+  }
+}
+
+/** A raw libp2p sender child (scripts/bench/raw-libp2p-child.ts) and how many bytes each stream gets. */
+export interface RawSender {
+  child: LineChild
+  addr: string
+  bytes: number
+}
+
+/**
+ * One raw sender per entry of `shares`, each sending its files or ranges (`PATH@OFFSET+LENGTH`) on every
+ * stream. Not timed.
+ */
+export async function startRawSenders(
+  ctx: Pick<SwarmContext, 'signal' | 'timeoutMs'>,
+  shares: { files: string[]; bytes: number }[],
+): Promise<RawSender[]> {
+  const senders: RawSender[] = []
+  try {
+    for (const [i, share] of shares.entries()) {
+      const { child, ready } = await LineChild.start({
+        what: `raw libp2p sender ${i + 1}`,
+        nodeArgs: [here('./raw-libp2p-child.ts'), '--role', 'sender', '--files', share.files.join(',')],
+        ready: /^raw-libp2p listening (\S+)/,
+        timeoutMs: ctx.timeoutMs,
+        signal: ctx.signal,
+      })
+      senders.push({ child, addr: ready[1], bytes: share.bytes })
+    }
+    return senders
+  } catch (err) {
+    await Promise.all(senders.map((s) => s.child.close()))
+    throw err
+  }
+}
+
+/**
+ * A fresh raw receiver dials every sender (not timed), then opens one stream to each at once and writes
+ * what each sends to its own file, timed until the last byte is written. The transport of our nodes
+ * (TCP + Noise + Yamux) with no chunks, hashes, index or cache: what adding senders costs the stack alone.
+ */
+export async function rawFetch(
+  ctx: Pick<SwarmContext, 'signal' | 'timeoutMs'>,
+  dir: string,
+  senders: RawSender[],
+): Promise<CaseFigures> {
+  const { signal, timeoutMs } = ctx
+  const { child: receiver } = await LineChild.start({
+    what: 'raw libp2p receiver',
+    nodeArgs: [
+      here('./raw-libp2p-child.ts'),
+      '--role',
+      'receiver',
+      '--dial',
+      senders.map((s) => s.addr).join(','),
+    ],
+    ready: /^raw-libp2p ready/,
+    timeoutMs,
+    signal,
+  })
+  try {
+    const bytes = sum(senders.map((s) => s.bytes))
+    const cpu = new CpuMeter([receiver.pid, ...senders.map((s) => s.child.pid)])
+    const t = performance.now()
+    receiver.send(`go ${senders.map((_, i) => join(dir, `received-${i + 1}.bin`)).join(',')}`)
+    const done = await receiver.waitFor(/^(done|failed) (.*)$/, timeoutMs, signal)
+    const seconds = (performance.now() - t) / 1000
+    const used = cpu.stop()
+    const rss = vmBytes(receiver.pid, 'VmHWM')
+    if (done[1] !== 'done' || Number(done[2]) !== bytes)
+      throw new Error(`raw: ${done[0]}, want ${bytes} bytes`)
+    return {
+      seconds,
+      bytes,
+      cpuLeechers: used.get(receiver.pid) ?? 0,
+      cpuSeeders: sum(senders.map((s) => used.get(s.child.pid) ?? 0)),
+      rssLeecherPeak: rss,
+      bytesFromSeeders: bytes,
+      bytesBySeeder: senders.map((s) => s.bytes),
+    }
+  } finally {
+    await receiver.close()
   }
 }
 

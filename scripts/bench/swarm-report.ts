@@ -14,7 +14,7 @@ const UPLOAD_REPOS = 2
 const RSS_LIMIT = 300e6
 
 export interface CaseSpec {
-  kind: 'ours' | 'helia' | 'curl'
+  kind: 'ours' | 'helia' | 'curl' | 'raw'
   seeders: number
   leechers: number
   /** Each seeder's upload cap (0: none). */
@@ -41,6 +41,10 @@ export const CASES = {
   },
   'uncapped-4': { kind: 'ours', seeders: 4, leechers: 1, cap: 0, label: 'ours, uncapped' },
   'uncapped-1': { kind: 'ours', seeders: 1, leechers: 1, cap: 0, label: 'ours, uncapped' },
+  // The same bytes (the two shards) over raw libp2p streams, TCP + Noise + Yamux as our nodes use, nothing
+  // else: what 4 senders instead of 1 cost the transport alone on this machine (scripts/bench/swarm.ts).
+  'raw-4': { kind: 'raw', seeders: 4, leechers: 1, cap: 0, label: 'raw libp2p streams' },
+  'raw-1': { kind: 'raw', seeders: 1, leechers: 1, cap: 0, label: 'raw libp2p streams' },
   'leechers-4': { kind: 'ours', seeders: 1, leechers: 4, cap: 0, label: 'ours, 4 leechers at once' },
   'helia-1': { kind: 'helia', seeders: 1, leechers: 1, cap: 0, label: 'Helia bitswap' },
   'helia-4': { kind: 'helia', seeders: 4, leechers: 1, cap: 0, label: 'Helia bitswap' },
@@ -69,14 +73,15 @@ export interface CaseResult extends CaseFigures {
 }
 
 /**
- * The judged uncapped cases, whose ratio is a goal: each runs `repeat` times and is judged by its median
- * run (one run of each had swung the ratio 0.75-0.92x on the same code). Their runs alternate (4, 1, 4, 1,
- * ...): run one after another, the three uncapped-4 runs always met a machine less warm than the three
- * uncapped-1 runs after them (e.g. 107 / 119 / 149 then 162 / 157 / 152 MB/s, and 125 / 141 / 118 then
- * 149 / 174 / 200 with the leecher asking seeder 1 alone in both cases). Seeders 2-4 are paused during
- * uncapped-1 (SeederPool), so that they keep what they warmed up.
+ * The judged uncapped cases, whose ratio is a goal, and the raw streams' same ratio: each runs `repeat`
+ * times and is judged by its median run (one run of each had swung the ratio 0.75-0.92x on the same code).
+ * Their runs alternate (4, 1, raw 4, raw 1, 4, 1, ...): run one after another, the three uncapped-4 runs
+ * always met a machine less warm than the three uncapped-1 runs after them (e.g. 107 / 119 / 149 then
+ * 162 / 157 / 152 MB/s, and 125 / 141 / 118 then 149 / 174 / 200 with the leecher asking seeder 1 alone in
+ * both cases). Seeders 2-4 are paused during uncapped-1, and all of them during the raw cases (SeederPool),
+ * so that they keep what they warmed up.
  */
-export const REPEATED_CASES: readonly CaseKey[] = ['uncapped-4', 'uncapped-1']
+export const REPEATED_CASES: readonly CaseKey[] = ['uncapped-4', 'uncapped-1', 'raw-4', 'raw-1']
 
 /** The cases in run order; the repeated ones `repeat` times each, alternating, where the first of them is. */
 export function runOrder(cases: readonly CaseKey[], repeat: number): CaseKey[] {
@@ -215,6 +220,40 @@ export function printSwarmReport(results: CaseResult[], goals: GoalResult[]): vo
       `${g.met ? 'MET   ' : 'MISSED'}  ${g.goal}: ${g.got.toFixed(1)} ${g.unit} (goal ${g.want.toFixed(1)})`,
     )
   }
+  const line = senderRatioLine(senderRatios(results))
+  if (line !== null) console.log(`\n${line}`)
+}
+
+/** 4 senders against 1, for ours and for the raw transport: the median runs' MB/s and their ratio. */
+export interface SenderRatio {
+  what: 'ours' | 'raw'
+  four: number
+  one: number
+  ratio: number
+}
+
+export function senderRatios(results: CaseResult[]): SenderRatio[] {
+  const by = new Map(results.map((r) => [r.key, r]))
+  const out: SenderRatio[] = []
+  for (const [what, four, one] of [
+    ['ours', by.get('uncapped-4'), by.get('uncapped-1')],
+    ['raw', by.get('raw-4'), by.get('raw-1')],
+  ] as const) {
+    if (four === undefined || one === undefined) continue
+    out.push({ what, four: four.mbps, one: one.mbps, ratio: four.mbps / one.mbps })
+  }
+  return out
+}
+
+/** The line that puts our 4-against-1 ratio next to the raw transport's, when both were measured. */
+export function senderRatioLine(ratios: SenderRatio[]): string | null {
+  const ours = ratios.find((r) => r.what === 'ours')
+  const raw = ratios.find((r) => r.what === 'raw')
+  if (ours === undefined || raw === undefined) return null
+  return (
+    `4 senders against 1 (medians): ours ${ours.ratio.toFixed(2)}x (uncapped-4 / uncapped-1), ` +
+    `raw libp2p streams ${raw.ratio.toFixed(2)}x (raw-4 / raw-1)`
+  )
 }
 
 function goalCell(g: GoalResult): string {

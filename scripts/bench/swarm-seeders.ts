@@ -77,6 +77,11 @@ export class SeederPool {
     return this.running.slice(0, count) as BenchDaemon[]
   }
 
+  /** Every running seeder paused (the raw baseline runs between the uncapped cases): they stay as warm. */
+  pauseAll(): void {
+    for (let i = 0; i < this.running.length; i++) this.pause(i)
+  }
+
   async stopAll(): Promise<void> {
     for (let i = 0; i < this.running.length; i++) await this.stop(i)
   }

@@ -1,12 +1,12 @@
 /**
  * Benchmark of issue 5: pulling one repo from a swarm of seeders, against Helia (bitswap) and curl over
  * the same bytes, in the same run.
- *   node scripts/bench/swarm.ts [--mib 1024] [--cases capped,uncapped,leechers,helia,curl]
+ *   node scripts/bench/swarm.ts [--mib 1024] [--cases capped,uncapped,raw,leechers,helia,curl]
  *     [--repeat 3] [--profile DIR] [--node-options OPTS] [--timeout-s 600] [--budget-min 30]
  * A model of two safetensors shards (`mib` MiB of random data) and a few small files is served by the mock
  * Hub (own process). Up to 4 seeder daemons each pull it from the Hub (not timed). Then, one run each
- * (uncapped-4 and uncapped-1, whose ratio is a goal: `repeat` runs each, alternating, judged by the median
- * run), each after `sync` (the seeders' gigabytes from the Hub are not written back during a case):
+ * (uncapped-4, uncapped-1, raw-4 and raw-1: `repeat` runs each, alternating, judged by the median run),
+ * each after `sync` (the seeders' gigabytes from the Hub are not written back during a case):
  *   capped-N    1 leecher from N = 1, 2, 4 seeders, each started with --max-upload-rate 25000000;
  *   uncapped-N  1 leecher from N = 4 and 1 uncapped seeders, after uncapped-4-fresh (not judged): the
  *               same from 4 seeders just started. Seeders are long-running daemons, and a fresh one's
@@ -14,13 +14,18 @@
  *               case existed, uncapped-4 paid that four times and uncapped-1, which reused a seeder of
  *               it, not at all. Now both judged cases run on seeders that have served once. Seeders 2-4
  *               are paused (SIGSTOP), not stopped, while uncapped-1 runs: they stay as warm;
+ *   raw-N       the two shards over raw libp2p streams (scripts/bench/raw-libp2p-child.ts: TCP + Noise + Yamux
+ *               as our nodes, no chunks, hashes or cache) to a fresh receiver, from N = 4 senders (a quarter
+ *               each, at once) and 1 (all of it, one stream). Its ratio raw-4 / raw-1 is what adding
+ *               senders costs the transport alone here, next to ours (uncapped-4 / uncapped-1). The senders
+ *               are long-running, as seeders are, and each set sends once before the first timed run;
  *   leechers-4  4 leechers at once from 1 seeder, each also `peer add`ing the other three;
  *   helia-N     a Helia leecher fetching both shards by CID (unixfs.cat over bitswap) from N = 1, 4 Helia
  *               seeders on the same transport stack;
  *   curl        both shards from a node:http static server.
  * A leecher of ours is a fresh daemon that `peer add`s its seeders and runs `model add --json`: no byte may
  * come from the Hub or from a peer it did not add, and every file is checked by sha256. `--cases` takes case
- * names or their prefixes (capped, uncapped, leechers, helia, curl). `--profile DIR` starts our leechers
+ * names or their prefixes (capped, uncapped, raw, leechers, helia, curl). `--profile DIR` starts our leechers
  * with `--cpu-prof` into DIR/<case> and prints where the uncapped-1 leecher spent its CPU; `--node-options`
  * adds Node flags to every daemon of ours (e.g. --trace-gc, GC settings). Prints a table
  * and the goals, writes bench-results/swarm.json; HFFS_BENCH_KEEP=1 keeps the files of a failed run.
@@ -41,9 +46,12 @@ import { curlFiles, type MeasureContext } from './peer-pull-methods.ts'
 import {
   heliaFetch,
   pullSwarm,
+  rawFetch,
   startHeliaSeeders,
+  startRawSenders,
   type CaseFigures,
   type HeliaSeeder,
+  type RawSender,
   type SwarmContext,
 } from './swarm-cases.ts'
 import {
@@ -54,6 +62,7 @@ import {
   printSwarmReport,
   runOrder,
   selectCases,
+  senderRatios,
   type CaseKey,
   type CaseSpec,
   type CaseResult,
@@ -160,6 +169,8 @@ try {
     stopDaemon,
   }
   let heliaSeeders: HeliaSeeder[] = []
+  /** Raw senders: 1 of both shards, 4 of a half shard each; started at the first raw case. */
+  let rawSenders: { one: RawSender[]; four: RawSender[] } | null = null
   const runs: CaseResult[] = []
   const baselineFailures: { key: CaseKey; error: string }[] = []
   const skipped: CaseKey[] = []
@@ -186,6 +197,24 @@ try {
       const seeders = await pool.use(spec.seeders, spec.cap, (spec as CaseSpec).fresh === true)
       flushBeforeCase(key)
       figures = await pullSwarm(ctx, dir, seeders, spec.leechers, repo)
+    } else if (spec.kind === 'raw') {
+      pool.pauseAll() // the uncapped cases run again after this one
+      if (rawSenders === null) {
+        t = performance.now()
+        rawSenders = await startRawSenderSets(
+          ctx,
+          shards.map((p) => join(branch, p)),
+        )
+        helpers.push(...[...rawSenders.one, ...rawSenders.four].map((s) => s.child))
+        // A fresh sender's first transfer pays for its JIT, as a fresh seeder's first serve does.
+        const warmDir = join(tmp, 'raw-warm')
+        await mkdir(warmDir, { recursive: true })
+        for (const set of [rawSenders.one, rawSenders.four]) await rawFetch(ctx, warmDir, set)
+        await rm(warmDir, { recursive: true, force: true })
+        console.log(`raw senders started, each set sent once: ${secondsSince(t)} s (not timed)`)
+      }
+      flushBeforeCase(key)
+      figures = await rawFetch(ctx, dir, spec.seeders === 1 ? rawSenders.one : rawSenders.four)
     } else {
       await pool.stopAll() // idle daemons should not share the CPU with the baselines
       if (spec.kind === 'helia') {
@@ -265,13 +294,14 @@ try {
     profiled: profileDir !== undefined,
     notes: [
       'MB = 10^6 bytes. CPU of our leechers is their daemons; RSS is the peak (VmHWM) of a fresh process.',
-      'Helia and curl fetch the two shards only; ours the whole repo.',
+      'Helia, curl and raw fetch the two shards only; ours the whole repo.',
     ],
     cases: results,
     runs: runs.map((r) => ({ key: r.key, seconds: r.seconds, mbps: r.mbps, cpuLeechers: r.cpuLeechers })),
     baselineFailures,
     skippedOverBudget: skipped,
     goals,
+    senderRatios: senderRatios(results),
     profiles,
   })
 } catch (err) {
@@ -285,6 +315,31 @@ try {
   await procs.hub?.close()
   if (process.exitCode === 1 && process.env.HFFS_BENCH_KEEP === '1') console.error(`kept ${tmp}`)
   else await rm(tmp, { recursive: true, force: true })
+}
+
+/**
+ * The raw senders: one of both shards whole (raw-1), and one of each half of each shard (raw-4: the repo
+ * has two shards).
+ */
+async function startRawSenderSets(
+  ctx: MeasureContext,
+  shardPaths: string[],
+): Promise<{ one: RawSender[]; four: RawSender[] }> {
+  const sizes = await Promise.all(shardPaths.map(async (p) => (await stat(p)).size))
+  const total = sizes.reduce((a, b) => a + b, 0)
+  const halves = shardPaths.flatMap((p, i) => {
+    const first = Math.floor(sizes[i] / 2)
+    return [
+      { files: [`${p}@0+${first}`], bytes: first },
+      { files: [`${p}@${first}+${sizes[i] - first}`], bytes: sizes[i] - first },
+    ]
+  })
+  const one = await startRawSenders(ctx, [{ files: shardPaths, bytes: total }])
+  const four = await startRawSenders(ctx, halves).catch(async (err: unknown) => {
+    await Promise.all(one.map((s) => s.child.close()))
+    throw err
+  })
+  return { one, four }
 }
 
 /** curl of both shards from a static server started for the case. */
