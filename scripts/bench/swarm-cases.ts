@@ -154,30 +154,67 @@ export async function heliaFetch(
   })
   try {
     const bytes = sum(files.map((f) => f.bytes))
-    const cpu = new CpuMeter([leecher.pid, ...seeders.map((s) => s.child.pid)])
-    const t = performance.now()
-    leecher.send(`go ${dir} ${seeders[0].cids.join(',')}`)
-    const done = await leecher.waitFor(/^(done|failed) (.*)$/, timeoutMs, signal)
-    const seconds = (performance.now() - t) / 1000
-    const used = cpu.stop()
-    const rss = vmBytes(leecher.pid, 'VmHWM')
-    if (done[1] !== 'done' || Number(done[2]) !== bytes)
-      throw new Error(`helia: ${done[0]}, want ${bytes} bytes`)
+    const seederPids = seeders.map((s) => s.child.pid)
+    const run = await timedTransfer(
+      ctx,
+      'helia',
+      leecher,
+      seederPids,
+      `go ${dir} ${seeders[0].cids.join(',')}`,
+      bytes,
+    )
     for (const [i, f] of files.entries()) {
       const got = await sha256File(join(dir, `file-${i}`))
       if (got !== f.sha256)
         throw new SnapshotMismatchError(`helia: file ${i} has sha256 ${got}, want ${f.sha256}`)
     }
-    return {
-      seconds,
-      bytes,
-      cpuLeechers: used.get(leecher.pid) ?? 0,
-      cpuSeeders: sum(seeders.map((s) => used.get(s.child.pid) ?? 0)),
-      rssLeecherPeak: rss,
-      bytesFromSeeders: bytes,
-    }
+    return { ...run, bytes, bytesFromSeeders: bytes }
   } finally {
     await leecher.close()
+  }
+}
+
+/**
+ * Sends `go` to a receiver child and times it until it prints `done <bytes>`; throws unless it got `bytes`.
+ * CPU of the receiver and of the senders over that time, and the receiver's peak RSS.
+ */
+async function timedTransfer(
+  ctx: Pick<SwarmContext, 'signal' | 'timeoutMs'>,
+  what: string,
+  receiver: LineChild,
+  senderPids: number[],
+  go: string,
+  bytes: number,
+): Promise<Pick<CaseFigures, 'seconds' | 'cpuLeechers' | 'cpuSeeders' | 'rssLeecherPeak'>> {
+  const cpu = new CpuMeter([receiver.pid, ...senderPids])
+  const t = performance.now()
+  receiver.send(go)
+  const done = await receiver.waitFor(/^(done|failed) (.*)$/, ctx.timeoutMs, ctx.signal)
+  const seconds = (performance.now() - t) / 1000
+  const used = cpu.stop()
+  const rss = vmBytes(receiver.pid, 'VmHWM')
+  if (done[1] !== 'done' || Number(done[2]) !== bytes)
+    throw new Error(`${what}: ${done[0]}, want ${bytes} bytes`)
+  return {
+    seconds,
+    cpuLeechers: used.get(receiver.pid) ?? 0,
+    cpuSeeders: sum(senderPids.map((pid) => used.get(pid) ?? 0)),
+    rssLeecherPeak: rss,
+  }
+}
+
+/** Children started one after another; if one fails to start, those started are closed. */
+async function startChildren<T extends { child: LineChild }>(
+  count: number,
+  start: (i: number, started: T[]) => Promise<T>,
+): Promise<T[]> {
+  const started: T[] = []
+  try {
+    for (let i = 0; i < count; i++) started.push(await start(i, started))
+    return started
+  } catch (err) {
+    await Promise.all(started.map((s) => s.child.close()))
+    throw err
   }
 }
 
@@ -191,24 +228,17 @@ export async function startHeliaSeeders(
   blocksDir: string,
   paths: string[],
 ): Promise<HeliaSeeder[]> {
-  const seeders: HeliaSeeder[] = []
-  try {
-    for (let i = 0; i < count; i++) {
-      const source = i === 0 ? ['--files', paths.join(',')] : ['--cids', seeders[0].cids.join(',')]
-      const { child, ready } = await LineChild.start({
-        what: `helia seeder ${i + 1}`,
-        nodeArgs: [here('./helia-child.ts'), '--role', 'seeder', '--blocks', blocksDir, ...source],
-        ready: /^helia-seeder listening (\S+) cids (\S+)/,
-        timeoutMs: ctx.timeoutMs,
-        signal: ctx.signal,
-      })
-      seeders.push({ child, addr: ready[1], cids: ready[2].split(',') })
-    }
-    return seeders
-  } catch (err) {
-    await Promise.all(seeders.map((s) => s.child.close()))
-    throw err
-  }
+  return startChildren<HeliaSeeder>(count, async (i, seeders) => {
+    const source = i === 0 ? ['--files', paths.join(',')] : ['--cids', seeders[0].cids.join(',')]
+    const { child, ready } = await LineChild.start({
+      what: `helia seeder ${i + 1}`,
+      nodeArgs: [here('./helia-child.ts'), '--role', 'seeder', '--blocks', blocksDir, ...source],
+      ready: /^helia-seeder listening (\S+) cids (\S+)/,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+    })
+    return { child, addr: ready[1], cids: ready[2].split(',') }
+  })
 }
 
 /** A raw libp2p sender child (scripts/bench/raw-libp2p-child.ts) and how many bytes each stream gets. */
@@ -226,23 +256,16 @@ export async function startRawSenders(
   ctx: Pick<SwarmContext, 'signal' | 'timeoutMs'>,
   shares: { files: string[]; bytes: number }[],
 ): Promise<RawSender[]> {
-  const senders: RawSender[] = []
-  try {
-    for (const [i, share] of shares.entries()) {
-      const { child, ready } = await LineChild.start({
-        what: `raw libp2p sender ${i + 1}`,
-        nodeArgs: [here('./raw-libp2p-child.ts'), '--role', 'sender', '--files', share.files.join(',')],
-        ready: /^raw-libp2p listening (\S+)/,
-        timeoutMs: ctx.timeoutMs,
-        signal: ctx.signal,
-      })
-      senders.push({ child, addr: ready[1], bytes: share.bytes })
-    }
-    return senders
-  } catch (err) {
-    await Promise.all(senders.map((s) => s.child.close()))
-    throw err
-  }
+  return startChildren<RawSender>(shares.length, async (i) => {
+    const { child, ready } = await LineChild.start({
+      what: `raw libp2p sender ${i + 1}`,
+      nodeArgs: [here('./raw-libp2p-child.ts'), '--role', 'sender', '--files', shares[i].files.join(',')],
+      ready: /^raw-libp2p listening (\S+)/,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+    })
+    return { child, addr: ready[1], bytes: shares[i].bytes }
+  })
 }
 
 /**
@@ -271,24 +294,16 @@ export async function rawFetch(
   })
   try {
     const bytes = sum(senders.map((s) => s.bytes))
-    const cpu = new CpuMeter([receiver.pid, ...senders.map((s) => s.child.pid)])
-    const t = performance.now()
-    receiver.send(`go ${senders.map((_, i) => join(dir, `received-${i + 1}.bin`)).join(',')}`)
-    const done = await receiver.waitFor(/^(done|failed) (.*)$/, timeoutMs, signal)
-    const seconds = (performance.now() - t) / 1000
-    const used = cpu.stop()
-    const rss = vmBytes(receiver.pid, 'VmHWM')
-    if (done[1] !== 'done' || Number(done[2]) !== bytes)
-      throw new Error(`raw: ${done[0]}, want ${bytes} bytes`)
-    return {
-      seconds,
+    const go = `go ${senders.map((_, i) => join(dir, `received-${i + 1}.bin`)).join(',')}`
+    const run = await timedTransfer(
+      ctx,
+      'raw',
+      receiver,
+      senders.map((s) => s.child.pid),
+      go,
       bytes,
-      cpuLeechers: used.get(receiver.pid) ?? 0,
-      cpuSeeders: sum(senders.map((s) => used.get(s.child.pid) ?? 0)),
-      rssLeecherPeak: rss,
-      bytesFromSeeders: bytes,
-      bytesBySeeder: senders.map((s) => s.bytes),
-    }
+    )
+    return { ...run, bytes, bytesFromSeeders: bytes, bytesBySeeder: senders.map((s) => s.bytes) }
   } finally {
     await receiver.close()
   }
