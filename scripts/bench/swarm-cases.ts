@@ -26,7 +26,10 @@ export interface CaseFigures {
   rssLeecherPeak: number
   /** Bytes the seeders sent: the leechers' `bytesByPeer` for them (ours), the bytes written (baselines). */
   bytesFromSeeders: number
-  /** Ours and raw: what each seeder sent (to all leechers), in the order of the seeders. */
+  /**
+   * What each seeder sent (to all leechers), in the order of the seeders. Ours: the leechers' `bytesByPeer`;
+   * raw: each sender's share, whose sum the receiver's byte count checks.
+   */
   bytesBySeeder?: number[]
   /** Ours only: each leecher's bytes by sending peer id. */
   bytesByPeer?: Record<string, number>[]

@@ -210,7 +210,7 @@ try {
         t = performance.now()
         rawSenders = await startRawSenderSets(
           ctx,
-          shards.map((p) => join(branch, p)),
+          shards.map((p, i) => ({ path: join(branch, p), bytes: shardFiles[i].bytes })),
         )
         helpers.push(...[...rawSenders.one, ...rawSenders.four].map((s) => s.child))
         // A fresh sender's first transfers pay for its JIT, as a fresh seeder's first serve does.
@@ -334,18 +334,17 @@ try {
  */
 async function startRawSenderSets(
   ctx: MeasureContext,
-  shardPaths: string[],
+  shards: { path: string; bytes: number }[],
 ): Promise<{ one: RawSender[]; four: RawSender[] }> {
-  const sizes = await Promise.all(shardPaths.map(async (p) => (await stat(p)).size))
-  const total = sizes.reduce((a, b) => a + b, 0)
-  const halves = shardPaths.flatMap((p, i) => {
-    const first = Math.floor(sizes[i] / 2)
+  const total = shards.reduce((n, s) => n + s.bytes, 0)
+  const halves = shards.flatMap(({ path, bytes }) => {
+    const first = Math.floor(bytes / 2)
     return [
-      { files: [`${p}@0+${first}`], bytes: first },
-      { files: [`${p}@${first}+${sizes[i] - first}`], bytes: sizes[i] - first },
+      { files: [`${path}@0+${first}`], bytes: first },
+      { files: [`${path}@${first}+${bytes - first}`], bytes: bytes - first },
     ]
   })
-  const one = await startRawSenders(ctx, [{ files: shardPaths, bytes: total }])
+  const one = await startRawSenders(ctx, [{ files: shards.map((s) => s.path), bytes: total }])
   const four = await startRawSenders(ctx, halves).catch(async (err: unknown) => {
     await Promise.all(one.map((s) => s.child.close()))
     throw err
